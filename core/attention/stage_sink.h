@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// The named-intermediate hook of the attention core: variants report their stage maps
+// ("raw", "bias", "logits", "probs", and their own) to a sink, query-row chunk by chunk, so a
+// trace never needs more than the chunk in flight. Front ends decide what to keep.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace attn {
+
+class StageSink {
+ public:
+  virtual ~StageSink() = default;
+  /// Whether the sink wants the stages of this layer; others are computed without tracing.
+  virtual bool wants(int64_t layer) const = 0;
+  /// q and k of every head, after any rotation: (B, H, N, head_dim).
+  virtual void on_qk(int64_t layer, const torch::Tensor& q, const torch::Tensor& k) {}
+  /// Rows [row_begin, row_begin + R) of a stage over keys [0, K): (B, H, R, K), entries with
+  /// key > query already zeroed. K grows with row_begin (causal chunks); keys >= K are zero.
+  virtual void on_stage(int64_t layer, const std::string& stage, const torch::Tensor& rows,
+                        int64_t row_begin) = 0;
+};
+
+/// What a forward pass passes down to every attention layer.
+struct AttentionInputs {
+  int64_t layer = 0;
+  StageSink* sink = nullptr;
+  /// Query rows per chunk; 0 picks them so that no work tensor exceeds max_chunk_elements.
+  int64_t chunk_rows = 0;
+  int64_t max_chunk_elements = int64_t{1} << 26;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+}  // namespace attn

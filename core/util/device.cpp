@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#include "core/util/device.h"
+
+#include <thread>
+
+#include "core/util/error.h"
+
+namespace attn {
+
+torch::Device resolve_device(const std::string& name, std::vector<std::string>* warnings) {
+  if (name.empty() || name == "cpu") return torch::Device(torch::kCPU);
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      if (warnings) {
+        warnings->push_back("CUDA was asked for but no usable GPU was found (or this LibTorch "
+                            "has no CUDA): running on the CPU");
+      }
+      return torch::Device(torch::kCPU);
+    }
+    try {
+      return torch::Device(name);
+    } catch (const c10::Error&) {
+      throw ConfigError("device \"" + name + "\" is not valid: use cpu, cuda or cuda:N");
+    }
+  }
+  throw ConfigError("device \"" + name + "\" is not valid: use cpu or cuda");
+}
+
+torch::Dtype resolve_dtype(const std::string& name, const torch::Device& device) {
+  if (name.empty() || name == "float32") return torch::kFloat32;
+  if (name == "bfloat16" || name == "float16") {
+    if (!device.is_cuda()) {
+      throw ConfigError("dtype " + name + " runs on CUDA only; on the CPU use float32");
+    }
+    return name == "bfloat16" ? torch::kBFloat16 : torch::kFloat16;
+  }
+  throw ConfigError("dtype \"" + name + "\" is not valid: use float32, bfloat16 or float16");
+}
+
+void init_torch_threads() {
+  static const bool done = [] {
+    const unsigned n = std::thread::hardware_concurrency();
+    if (n > 0) torch::set_num_threads(int(n));
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace attn

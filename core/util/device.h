@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// Run-time choice of device and precision, and LibTorch's thread count (it starts with one
+// intra-op thread on small machines; toolchain.md pitfall 5).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace attn {
+
+/// "cpu" or "cuda" (also "cuda:N"); CUDA falls back to the CPU with a note in `warnings` when no
+/// GPU is usable. Throws ConfigError for other names.
+torch::Device resolve_device(const std::string& name, std::vector<std::string>* warnings);
+/// "float32", "bfloat16" or "float16"; half types only on CUDA. Throws ConfigError otherwise.
+torch::Dtype resolve_dtype(const std::string& name, const torch::Device& device);
+/// Sets LibTorch's intra-op threads to the machine's cores (once per process).
+void init_torch_threads();
+
+}  // namespace attn

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# End-to-end test of attnscope-cli. Usage: cli_test.sh CLI SOURCE_DIR PYTHON
+set -u
+cli=$1 src=$2 py=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+
+# expect CODE DESCRIPTION -- COMMAND...: runs the command, checks its exit code.
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  stderr: /' "$work/err" | head -5
+    fails=$((fails + 1))
+  else
+    echo "ok: $what"
+  fi
+}
+# stderr_has TEXT DESCRIPTION: the last command's stderr mentions TEXT.
+stderr_has() {
+  if grep -qF -- "$1" "$work/err"; then echo "ok: $2"; else
+    echo "FAIL: $2: stderr lacks '$1'"; sed 's/^/  stderr: /' "$work/err" | head -5
+    fails=$((fails + 1)); fi
+}
+
+expect 0 "--version" -- "$cli" --version
+grep -q "attnscope-cli" "$work/out" || { echo "FAIL: --version output"; fails=$((fails + 1)); }
+expect 0 "--help" -- "$cli" --help
+expect 2 "no command" -- "$cli"
+expect 2 "unknown command" -- "$cli" frobnicate
+for c in info trace tokenize init bpe-train; do
+  expect 0 "$c --help" -- "$cli" "$c" --help
+  grep -q "usage: attnscope-cli $c" "$work/out" || { echo "FAIL: $c --help text"; fails=$((fails + 1)); }
+done
+
+# A seeded checkpoint with a BPE tokenizer trained here.
+expect 0 "bpe-train" -- "$cli" bpe-train --text "$src/resources/text/sample.txt" --vocab-size 300 \
+  --out "$work/tok.json"
+expect 2 "bpe-train without --vocab-size" -- "$cli" bpe-train --text "$src/resources/text/sample.txt" --out "$work/t2.json"
+expect 0 "init" -- "$cli" init --config "$src/resources/configs/tiny-alibi.json" --out "$work/ck" \
+  --seed 3 --tokenizer "$work/tok.json"
+for f in config.json model.safetensors tokenizer.json; do
+  [ -f "$work/ck/$f" ] || { echo "FAIL: init wrote no $f"; fails=$((fails + 1)); }
+done
+expect 0 "info" -- "$cli" info "$work/ck"
+grep -q "parameters" "$work/out" || { echo "FAIL: info lacks parameters"; fails=$((fails + 1)); }
+grep -q "blocks.1.attn.q_proj.weight" "$work/out" || { echo "FAIL: info lacks tensors"; fails=$((fails + 1)); }
+expect 0 "info --json" -- "$cli" info "$work/ck" --json
+"$py" -c "import json,sys; d=json.load(open('$work/out')); assert d['model']['n_layer']==2 and d['parameters']>0" \
+  || { echo "FAIL: info --json"; fails=$((fails + 1)); }
+expect 0 "tokenize" -- "$cli" tokenize --checkpoint "$work/ck" --text-string "Attention, please."
+
+# Traces.
+expect 0 "trace all layers" -- "$cli" trace --checkpoint "$work/ck" --text-string \
+  "The quick brown fox jumps over the lazy dog, twice: 1, 2." --out "$work/t.safetensors"
+n=$("$cli" tokenize --checkpoint "$work/ck" --text-string "The quick brown fox jumps over the lazy dog, twice: 1, 2." 2>/dev/null | wc -l)
+"$py" "$src/tests/cli/check_trace.py" "$work/t.safetensors" "$n" 4 0,1 raw,bias,logits,probs \
+  || { echo "FAIL: trace file content"; fails=$((fails + 1)); }
+expect 0 "trace one layer, two stages, max tokens" -- "$cli" trace --checkpoint "$work/ck" \
+  --text "$src/resources/text/sample.txt" --layers 1 --stages raw,probs --max-tokens 40 --out "$work/t2.safetensors"
+stderr_has "first 40" "trace reports truncation"
+"$py" "$src/tests/cli/check_trace.py" "$work/t2.safetensors" 40 4 1 raw,probs \
+  || { echo "FAIL: trace file content (one layer)"; fails=$((fails + 1)); }
+
+# Errors: usage errors exit 2, others 1, each with a message on stderr.
+expect 2 "trace without --out" -- "$cli" trace --checkpoint "$work/ck" --text-string "x"
+expect 2 "trace with both texts" -- "$cli" trace --checkpoint "$work/ck" --text-string x --text y --out "$work/x"
+expect 2 "trace unknown option" -- "$cli" trace --checkpoint "$work/ck" --colour red
+expect 2 "trace layer out of range" -- "$cli" trace --checkpoint "$work/ck" --text-string x --layers 7 --out "$work/x"
+stderr_has "layer 7" "names the layer"
+expect 2 "trace unknown stage" -- "$cli" trace --checkpoint "$work/ck" --text-string x --stages conv --out "$work/x"
+expect 1 "trace missing checkpoint" -- "$cli" trace --checkpoint "$work/nope" --text-string x --out "$work/x"
+stderr_has "$work/nope" "names the checkpoint"
+expect 1 "trace empty text" -- "$cli" trace --checkpoint "$work/ck" --text-string "" --out "$work/x"
+stderr_has "empty" "says the text is empty"
+printf 'bad \xff byte' >"$work/bad.txt"
+expect 1 "trace invalid UTF-8" -- "$cli" trace --checkpoint "$work/ck" --text "$work/bad.txt" --out "$work/x"
+stderr_has "UTF-8" "says UTF-8"
+expect 1 "trace unwritable output" -- "$cli" trace --checkpoint "$work/ck" --text-string x --out "$work/no/such/dir/x.safetensors"
+stderr_has "no/such/dir" "names the output path"
+cp -r "$work/ck" "$work/bad"
+printf '{"format": "attnscope-checkpoint", "format_version": 7}' >"$work/bad/config.json"
+expect 1 "info on a future format" -- "$cli" info "$work/bad"
+stderr_has "format_version 7" "names the version"
+head -c 100 "$work/ck/model.safetensors" >"$work/bad/model.safetensors"
+cp "$work/ck/config.json" "$work/bad/config.json"
+expect 1 "info on truncated weights" -- "$cli" info "$work/bad"
+stderr_has "model.safetensors" "names the file"
+expect 1 "unknown device" -- "$cli" trace --checkpoint "$work/ck" --text-string x --device tpu --out "$work/x"
+stderr_has "tpu" "names the device"
+
+if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
+echo "all CLI checks passed"
