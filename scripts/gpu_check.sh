@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One run on a GPU machine: configure against the LibTorch inside the installed PyTorch (CUDA),
+# without the window (no Qt there), build, and run every test, GPU tests included.
+# nlohmann/json and GoogleTest come from Debian packages or, where those are absent, from
+# folders given by ATTN_JSON_INCLUDE_DIR and ATTN_GTEST_SOURCE_DIR (see scripts/pack_deps.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${ATTN_BUILD_DIR:-/tmp/attn-gpu-build}
+prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+deps=${ATTN_DEPS_DIR:-$root/.deps}
+extra=()
+[ -f "$deps/json/nlohmann/json.hpp" ] && extra+=(-DATTN_JSON_INCLUDE_DIR="$deps/json")
+[ -f "$deps/googletest/CMakeLists.txt" ] && extra+=(-DATTN_GTEST_SOURCE_DIR="$deps/googletest")
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DATTN_BUILD_UI=OFF \
+  -DCMAKE_PREFIX_PATH="$prefix" "${extra[@]}" "$@"
+cmake --build "$build" -j "$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j 4
