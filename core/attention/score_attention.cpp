@@ -39,13 +39,14 @@ std::vector<std::string> ScoreAttentionImpl::stages() const {
   return s;
 }
 
-int64_t ScoreAttentionImpl::pick_chunk_rows(const AttentionInputs& in, int64_t B,
-                                            int64_t N) const {
+int64_t ScoreAttentionImpl::pick_chunk_rows(const AttentionInputs& in, int64_t B, int64_t N,
+                                            const torch::Device& device) const {
   if (in.chunk_rows > 0) return std::min(in.chunk_rows, N);
   // A few tensors of (B, channels, R, N) are alive at once; keep each under the budget.
   const int64_t channels = std::max({n_head_, work_channels(), pe_->work_channels()});
   const int64_t per_row = std::max<int64_t>(1, B * channels * N);
-  return std::clamp<int64_t>(in.max_chunk_elements / per_row, 1, N);
+  const int64_t budget = in.max_chunk_elements > 0 ? in.max_chunk_elements : chunk_budget(device);
+  return std::clamp<int64_t>(budget / per_row, 1, N);
 }
 
 torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const AttentionInputs& in) {
@@ -66,7 +67,7 @@ torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const Attentio
   // biases lose whole units at long distances (dape.md §8 #8).
   const auto work_dtype =
       (q.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;
-  const int64_t rows = pick_chunk_rows(in, B, N);
+  const int64_t rows = pick_chunk_rows(in, B, N, x.device());
   auto out = torch::empty_like(q);  // (B, H, N, head_dim)
   for (int64_t r0 = 0; r0 < N; r0 += rows) {
     if (in.cancel && in.cancel->load()) throw Cancelled();

@@ -36,7 +36,8 @@ class ScoreAttentionImpl : public AttentionImpl {
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
-  int64_t pick_chunk_rows(const AttentionInputs& in, int64_t B, int64_t N) const;
+  int64_t pick_chunk_rows(const AttentionInputs& in, int64_t B, int64_t N,
+                          const torch::Device& device) const;
   PositionEncoding pe_;
 };
 

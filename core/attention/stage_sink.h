@@ -31,8 +31,16 @@ struct AttentionInputs {
   StageSink* sink = nullptr;
   /// Query rows per chunk; 0 picks them so that no work tensor exceeds max_chunk_elements.
   int64_t chunk_rows = 0;
-  int64_t max_chunk_elements = int64_t{1} << 26;
+  /// Element budget of one work tensor; 0 picks one for the device (chunk_budget()).
+  int64_t max_chunk_elements = 0;
   const std::atomic<bool>* cancel = nullptr;
 };
+
+/// The default element budget of one work tensor: 2^22 on the CPU, where fresh allocations of
+/// hundreds of MB cost more in page faults than the arithmetic on them (measured: 210 ms to
+/// scale a new 134 MB tensor, 3.6 ms in place), and 2^26 on CUDA, where launches dominate.
+inline int64_t chunk_budget(const torch::Device& device) {
+  return device.is_cuda() ? (int64_t{1} << 26) : (int64_t{1} << 20);
+}
 
 }  // namespace attn

@@ -19,7 +19,7 @@ namespace attn {
 struct ForwardOptions {
   StageSink* sink = nullptr;            // receives traced layers' stages
   int64_t chunk_rows = 0;               // 0: automatic
-  int64_t max_chunk_elements = int64_t{1} << 26;
+  int64_t max_chunk_elements = 0;      // 0: chunk_budget(device)
   int64_t stop_after_layer = -1;        // >= 0: stop after this block (for traces)
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(int64_t layers_done)> on_layer;  // progress, after each block

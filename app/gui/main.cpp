@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+// attnscope: the window's composition root. Parses the command line, finds the bundled
+// resources, builds the presentation model over a real Session backend and the main window, and
+// runs. --screenshot grabs the window once the first map is shown, for tests and the README.
+#include <QtCore/QCommandLineParser>
+#include <QtCore/QFile>
+#include <QtCore/QTimer>
+#include <QtWidgets/QApplication>
+#include <QtWidgets/QStatusBar>
+#include <cstdio>
+#include <memory>
+
+#include "ui/models/attention_view_model.h"
+#include "ui/models/resources.h"
+#include "ui/models/session_backend.h"
+#include "ui/widgets/main_window.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kScreenshotTimeoutMs = 300000;
+
+int fail(const QString& message, int code) {
+  std::fprintf(stderr, "attnscope: %s\n", qPrintable(message));
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("AttnScope"));
+  QApplication::setApplicationVersion(QStringLiteral(ATTN_VERSION));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Attention maps of a transformer checkpoint."));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption checkpointOption(
+      QStringLiteral("checkpoint"), QStringLiteral("Checkpoint directory (default: bundled)."),
+      QStringLiteral("DIR"));
+  const QCommandLineOption textOption(
+      QStringLiteral("text-file"), QStringLiteral("UTF-8 text to trace."), QStringLiteral("FILE"));
+  const QCommandLineOption deviceOption(QStringLiteral("device"),
+                                        QStringLiteral("cpu or cuda (default: cpu)."),
+                                        QStringLiteral("DEVICE"), QStringLiteral("cpu"));
+  const QCommandLineOption screenshotOption(
+      QStringLiteral("screenshot"),
+      QStringLiteral("Save the window as PNG once the first map is shown, then quit."),
+      QStringLiteral("PNG"));
+  parser.addOptions({checkpointOption, textOption, deviceOption, screenshotOption});
+  parser.process(app);  // exits on --help, --version and unknown options
+
+  const QString device = parser.value(deviceOption);
+  if (device != QLatin1String("cpu") && device != QLatin1String("cuda")) {
+    return fail(QStringLiteral("--device must be cpu or cuda, not '%1'").arg(device), kUsageError);
+  }
+  const QString resources = attn::ui::findResourcesDir(qEnvironmentVariable("ATTNSCOPE_RESOURCES"),
+                                                       QCoreApplication::applicationDirPath());
+  QString checkpoint = parser.value(checkpointOption);
+  if (checkpoint.isEmpty()) checkpoint = attn::ui::defaultCheckpointDir(resources);
+  QString text = attn::ui::defaultSampleText(resources);
+  if (parser.isSet(textOption)) {
+    QFile file(parser.value(textOption));
+    if (!file.open(QIODevice::ReadOnly)) {
+      return fail(
+          QStringLiteral("cannot read --text-file %1: %2").arg(file.fileName(), file.errorString()),
+          kUsageError);
+    }
+    text = QString::fromUtf8(file.readAll());
+  }
+
+  attn::ui::AttentionViewModel model(std::make_unique<attn::ui::SessionBackend>());
+  model.setDevice(device);
+  attn::ui::MainWindow window(&model);
+  model.setText(text);
+  if (checkpoint.isEmpty()) {
+    const QString message =
+        QStringLiteral(
+            "no bundled checkpoint found (resources/checkpoints/*/config.json under %1); open one "
+            "with File > Open checkpoint directory, or pass --checkpoint DIR")
+            .arg(resources.isEmpty() ? QStringLiteral("any resources folder") : resources);
+    std::fprintf(stderr, "attnscope: %s\n", qPrintable(message));
+    window.statusBar()->showMessage(message);
+  } else {
+    model.openCheckpoint(checkpoint);
+  }
+  window.show();
+
+  int exitCode = 0;
+  bool shot = false;
+  if (parser.isSet(screenshotOption)) {
+    const QString png = parser.value(screenshotOption);
+    auto shoot = [&window, &exitCode, &shot, png](int code) {
+      if (shot) return;  // the first outcome (map, error or timeout) decides
+      shot = true;
+      if (!window.screenshot().save(png, "PNG")) {
+        std::fprintf(stderr, "attnscope: cannot write %s\n", qPrintable(png));
+        code = 1;
+      }
+      exitCode = code;
+      QApplication::quit();
+    };
+    // A short delay lets the window finish its layout before it is grabbed.
+    QObject::connect(&model, &attn::ui::AttentionViewModel::traceChanged, &window, [&model, shoot] {
+      if (model.currentTrace()) QTimer::singleShot(100, [shoot] { shoot(0); });
+    });
+    QObject::connect(&model, &attn::ui::AttentionViewModel::failed, &window,
+                     [shoot](const QString& message) {
+                       std::fprintf(stderr, "attnscope: %s\n", qPrintable(message));
+                       QTimer::singleShot(100, [shoot] { shoot(1); });
+                     });
+    if (checkpoint.isEmpty()) QTimer::singleShot(100, [shoot] { shoot(1); });
+    QTimer::singleShot(kScreenshotTimeoutMs, [shoot] { shoot(1); });
+  }
+  const int code = app.exec();
+  return exitCode != 0 ? exitCode : code;
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// TraceWorker: runs backend calls on its thread and turns every outcome into a signal. This is a
+// boundary in the sense of the house style: nothing thrown here may reach the event loop.
+#include "ui/workers/trace_worker.h"
+
+#include <exception>
+#include <utility>
+
+#include "core/util/error.h"
+
+namespace attn::ui {
+namespace {
+
+// Progress arrives from inside the core as often as it likes; one signal per percent is plenty
+// for a progress bar and keeps the GUI thread's queue short.
+constexpr double kProgressStep = 0.01;
+
+QString describe(const std::exception& e) { return QString::fromStdString(e.what()); }
+
+}  // namespace
+
+TraceWorker::TraceWorker(std::unique_ptr<TraceBackend> backend, QObject* parent)
+    : QObject(parent), m_backend(std::move(backend)) {
+  qRegisterMetaType<attn::ui::OpenResult>();
+  qRegisterMetaType<attn::ui::TracePtr>();
+  qRegisterMetaType<attn::ui::TokenList>();
+}
+
+TraceWorker::~TraceWorker() = default;
+
+void TraceWorker::openCheckpoint(quint64 generation, const QString& dir, const QString& device) {
+  try {
+    OpenResult result = m_backend->open(dir.toStdString(), device.toStdString());
+    Q_EMIT opened(generation, result);
+  } catch (const std::exception& e) {
+    Q_EMIT openFailed(generation, tr("Could not open checkpoint %1: %2").arg(dir, describe(e)));
+  } catch (...) {
+    Q_EMIT openFailed(generation, tr("Could not open checkpoint %1: unknown error").arg(dir));
+  }
+}
+
+void TraceWorker::runTrace(const attn::ui::TraceJob& job) {
+  const quint64 generation = job.generation;
+  if (job.cancel && job.cancel->load()) {
+    Q_EMIT cancelled(generation);
+    return;
+  }
+  try {
+    const TokenList tokens = m_backend->tokenize(job.text);
+    Q_EMIT tokenized(generation, tokens);
+
+    attn::TraceRequest request;
+    request.text = job.text;
+    request.layer = job.layer;
+    request.stages = job.stages;
+    request.max_tokens = job.maxTokens;
+    request.cancel = job.cancel.get();
+    double lastSent = -1.0;
+    request.progress = [this, generation, &lastSent](double fraction) {
+      if (fraction >= 1.0 || fraction - lastSent >= kProgressStep) {
+        lastSent = fraction;
+        Q_EMIT progressed(generation, fraction);
+      }
+    };
+    auto trace = std::make_shared<const attn::LayerTrace>(m_backend->trace(request));
+    Q_EMIT traced(generation, trace);
+  } catch (const attn::Cancelled&) {
+    Q_EMIT cancelled(generation);
+  } catch (const std::exception& e) {
+    Q_EMIT failed(generation,
+                  tr("Trace of layer %1 failed: %2").arg(QString::number(job.layer), describe(e)));
+  } catch (...) {
+    Q_EMIT failed(generation, tr("Trace of layer %1 failed: unknown error").arg(job.layer));
+  }
+}
+
+}  // namespace attn::ui
