@@ -10,6 +10,7 @@
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/remove_tree.h"
 #include "tests/support/tolerances.h"
 
 namespace attn {
@@ -23,11 +24,11 @@ class CheckpointTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() /
            ("attn_ckpt_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    test::remove_tree(dir_.string());
     model_ = test::tiny_model("kerple", torch::kFloat32);
     save_checkpoint(dir_.string(), model_, *make_byte_tokenizer(), {{"trained", false}});
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { test::remove_tree(dir_.string()); }
 
   std::string path(const std::string& f) const { return (dir_ / f).string(); }
 
@@ -92,9 +93,9 @@ TEST_F(CheckpointTest, HalfPrecisionRoundTripsAreClose) {
 }
 
 TEST_F(CheckpointTest, MissingDirectoryOrConfig) {
-  fs::remove(path("config.json"));
+  std::remove(path("config.json").c_str());
   expect_load_error<CheckpointError>({"config.json", "missing"});
-  fs::remove_all(dir_);
+  test::remove_tree(dir_.string());
   expect_load_error<CheckpointError>({dir_.string(), "not a directory"});
 }
 
