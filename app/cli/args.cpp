@@ -79,17 +79,21 @@ int64_t Args::get_int(const std::string& name, int64_t fallback, int64_t min_val
   return cli_parse_int(name, get(name), min_value);
 }
 
-std::vector<int64_t> Args::get_int_list(const std::string& name) const {
-  std::vector<int64_t> out;
+std::vector<std::string> Args::get_list(const std::string& name) const {
+  std::vector<std::string> out;
   const std::string s = get(name);
-  std::size_t pos = 0;
-  while (pos <= s.size() && !s.empty()) {
+  for (std::size_t pos = 0; !s.empty();) {
     const auto comma = s.find(',', pos);
-    const auto part = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    out.push_back(cli_parse_int(name, part, 0));
+    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }
+  return out;
+}
+
+std::vector<int64_t> Args::get_int_list(const std::string& name) const {
+  std::vector<int64_t> out;
+  for (const auto& part : get_list(name)) out.push_back(cli_parse_int(name, part, 0));
   return out;
 }
 

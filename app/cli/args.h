@@ -30,6 +30,8 @@ class Args {
   std::vector<std::string> all(const std::string& name) const;
   std::string required(const std::string& name) const;
   int64_t get_int(const std::string& name, int64_t fallback, int64_t min_value) const;
+  /// Comma-separated values ("raw,probs"); empty when the option is absent.
+  std::vector<std::string> get_list(const std::string& name) const;
   /// Comma-separated integers ("0,2,3").
   std::vector<int64_t> get_int_list(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }

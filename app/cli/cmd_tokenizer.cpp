@@ -2,6 +2,7 @@
 // attnscope-cli tokenize and bpe-train: a text's tokens under a checkpoint's tokenizer, and the
 // byte-level BPE trainer that makes the default models' vocabulary.
 #include <cstdio>
+#include <filesystem>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -36,9 +37,8 @@ int cmd_tokenize(int argc, char** argv, const CliContext&) {
       args.has("text") ? read_text_file(args.get("text")) : args.get("text-string");
   ModelConfig config;
   const auto root = read_checkpoint_config(dir, &config);
-  const std::string kind = root.contains("tokenizer") && root["tokenizer"].is_object()
-                               ? root["tokenizer"].value("kind", "bpe") : "bpe";
-  const auto tok = load_checkpoint_tokenizer(dir, kind);
+  const auto tok = load_checkpoint_tokenizer(
+      dir, checkpoint_tokenizer_kind(root, (std::filesystem::path(dir) / "config.json").string()));
   const auto tokens = tok->encode_with_offsets(text);
   if (args.has("json")) {
     nlohmann::json arr = nlohmann::json::array();

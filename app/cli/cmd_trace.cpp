@@ -24,17 +24,6 @@ const char* kTraceUsage =
     "  key > query are 0), with token_ids and the token strings in the file's metadata.\n"
     "  --max-tokens N keeps the first N tokens (a trace holds H*N*N floats per stage and layer).\n";
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (!s.empty() && pos <= s.size()) {
-    const auto c = s.find(',', pos);
-    out.push_back(s.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
-    if (c == std::string::npos) break;
-    pos = c + 1;
-  }
-  return out;
-}
 }  // namespace
 
 int cmd_trace(int argc, char** argv, const CliContext& ctx) {
@@ -77,7 +66,7 @@ int cmd_trace(int argc, char** argv, const CliContext& ctx) {
   }
   const auto offered = ck.model->stages();
   std::set<std::string> stages;
-  for (const auto& s : split_commas(args.get("stages"))) {
+  for (const auto& s : args.get_list("stages")) {
     if (std::find(offered.begin(), offered.end(), s) == offered.end()) {
       throw UsageError("--stages: \"" + s + "\" is not a stage of variant " +
                        c.attention.variant + " (it offers " + nlohmann::json(offered).dump() + ")");

@@ -68,6 +68,14 @@ nlohmann::json read_checkpoint_config(const std::string& dir, ModelConfig* confi
   return root;
 }
 
+std::string checkpoint_tokenizer_kind(const nlohmann::json& root, const std::string& where) {
+  if (!root.contains("tokenizer")) return "bpe";
+  const auto& t = root.at("tokenizer");
+  if (!t.is_object()) throw ConfigError(where + ": 'tokenizer' must be a JSON object");
+  cfg::reject_unknown(t, {"kind"}, "tokenizer", where);
+  return cfg::get_string(t, "kind", "tokenizer", "bpe", where);
+}
+
 std::shared_ptr<Tokenizer> load_checkpoint_tokenizer(const std::string& dir,
                                                      const std::string& kind) {
   if (kind == "byte") return make_byte_tokenizer();
@@ -122,13 +130,7 @@ Checkpoint load_checkpoint(const std::string& dir) {
   ck.dir = dir;
   const auto root = read_checkpoint_config(dir, &ck.config);
   const std::string cfg_path = (fs::path(dir) / "config.json").string();
-  std::string kind = "bpe";
-  if (root.contains("tokenizer")) {
-    const auto& t = root.at("tokenizer");
-    if (!t.is_object()) throw ConfigError(cfg_path + ": 'tokenizer' must be a JSON object");
-    cfg::reject_unknown(t, {"kind"}, "tokenizer", cfg_path);
-    kind = cfg::get_string(t, "kind", "tokenizer", "bpe", cfg_path);
-  }
+  const std::string kind = checkpoint_tokenizer_kind(root, cfg_path);
   if (root.contains("provenance")) ck.provenance = root.at("provenance");
   ck.tokenizer = load_checkpoint_tokenizer(dir, kind);
   if (ck.tokenizer->vocab_size() > ck.config.vocab_size) {

@@ -33,6 +33,9 @@ Checkpoint load_checkpoint(const std::string& dir);
 /// Writes a checkpoint directory (created if needed), each file atomically.
 void save_checkpoint(const std::string& dir, TransformerLM& model, const Tokenizer& tokenizer,
                      const nlohmann::json& provenance, st::DType dtype = st::DType::F32);
+/// The tokenizer kind config.json names ("bpe" when the section is absent); throws ConfigError
+/// for a malformed section.
+std::string checkpoint_tokenizer_kind(const nlohmann::json& root, const std::string& where);
 /// Makes a tokenizer of the kind named in config.json from the directory's files.
 std::shared_ptr<Tokenizer> load_checkpoint_tokenizer(const std::string& dir,
                                                      const std::string& kind);
