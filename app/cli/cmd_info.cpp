@@ -41,7 +41,7 @@ int cmd_info(int argc, char** argv, const CliContext&) {
   root["parameters"] = ck.model->parameter_count();
   root["tokenizer"] = {{"kind", ck.tokenizer->kind()}, {"vocab_size", ck.tokenizer->vocab_size()}};
   root["provenance"] = ck.provenance;
-  root["stages"] = ck.model->stages();
+  root["stages"] = ck.model->all_stages();
   nlohmann::json tensors = nlohmann::json::array();
   for (const auto& t : reader.tensors()) {
     tensors.push_back({{"name", t.name}, {"dtype", st::dtype_name(t.dtype)}, {"shape", t.shape}});
@@ -65,7 +65,7 @@ int cmd_info(int argc, char** argv, const CliContext&) {
   std::printf("parameters   %lld\n", (long long)ck.model->parameter_count());
   std::printf("tokenizer    %s (%lld tokens)\n", ck.tokenizer->kind().c_str(),
               (long long)ck.tokenizer->vocab_size());
-  std::printf("stages       %s\n", nlohmann::json(ck.model->stages()).dump().c_str());
+  std::printf("stages       %s\n", nlohmann::json(ck.model->all_stages()).dump().c_str());
   std::printf("provenance   %s\n", ck.provenance.dump().c_str());
   std::printf("tensors      %zu\n", reader.tensors().size());
   for (const auto& t : reader.tensors()) {

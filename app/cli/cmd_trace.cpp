@@ -64,7 +64,7 @@ int cmd_trace(int argc, char** argv, const CliContext& ctx) {
   if (layers.empty()) {
     for (int64_t l = 0; l < c.n_layer; ++l) layers.insert(l);
   }
-  const auto offered = ck.model->stages();
+  const auto offered = ck.model->all_stages();
   std::set<std::string> stages;
   for (const auto& s : args.get_list("stages")) {
     if (std::find(offered.begin(), offered.end(), s) == offered.end()) {

@@ -46,7 +46,7 @@ std::unique_ptr<Session> Session::open(const std::string& checkpoint_dir,
   s.trained = prov.is_object() && prov.value("trained", false) == true;
   s.note = prov.is_object() && prov.contains("note") && prov["note"].is_string()
                ? prov["note"].get<std::string>() : "";
-  s.stages = impl->ck.model->stages();
+  s.stages = impl->ck.model->all_stages();
   s.device = impl->device.is_cuda() ? "cuda" : "cpu";
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
@@ -71,10 +71,12 @@ LayerTrace Session::trace(const TraceRequest& req) const {
                       std::to_string(s.n_layer) + " layers (0.." + std::to_string(s.n_layer - 1) +
                       ")");
   }
+  const auto layer_stages = impl_->ck.model->stages(req.layer);
   std::set<std::string> stages(req.stages.begin(), req.stages.end());
   for (const auto& st : stages) {
-    if (std::find(s.stages.begin(), s.stages.end(), st) == s.stages.end()) {
-      throw ConfigError("stage \"" + st + "\" is not offered by variant " + s.variant);
+    if (std::find(layer_stages.begin(), layer_stages.end(), st) == layer_stages.end()) {
+      throw ConfigError("stage \"" + st + "\" is not offered by layer " +
+                        std::to_string(req.layer) + " of variant " + s.variant);
     }
   }
   LayerTrace out;
@@ -102,7 +104,7 @@ LayerTrace Session::trace(const TraceRequest& req) const {
     impl_->ck.model->hidden(x, opts);
   }
   const auto& maps = collector.layers().at(req.layer).stages;
-  for (const auto& name : s.stages) {
+  for (const auto& name : layer_stages) {
     auto it = maps.find(name);
     if (it == maps.end()) continue;
     StageMap m{name, s.n_head, N, {}};

@@ -33,10 +33,9 @@ torch::Tensor rope_apply(const torch::Tensor& x, const torch::Tensor& cos,
   return x * c + rotated * s;
 }
 
-void RoPEImpl::rotate(torch::Tensor& q, torch::Tensor& k) const {
-  auto [cos, sin] = angles(q.size(-2), q.device());
-  q = rope_apply(q, cos, sin);
-  k = rope_apply(k, cos, sin);
+torch::Tensor RoPEImpl::rotate(const torch::Tensor& t) const {
+  auto [cos, sin] = angles(t.size(-2), t.device());
+  return rope_apply(t, cos, sin);
 }
 
 }  // namespace attn

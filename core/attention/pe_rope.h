@@ -17,7 +17,7 @@ class RoPEImpl : public PositionEncodingImpl {
  public:
   RoPEImpl(int64_t head_dim, double base);
   std::string name() const override { return "rope"; }
-  void rotate(torch::Tensor& q, torch::Tensor& k) const override;
+  torch::Tensor rotate(const torch::Tensor& t) const override;
   /// cos and sin of the angles for positions [0, n): each (n, head_dim), float64.
   std::pair<torch::Tensor, torch::Tensor> angles(int64_t n, const torch::Device& device) const;
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Shared helpers of the position encodings and their factory: one explicit line per encoding.
+// Shared helpers of the position encodings, and their registry entries (name, summary,
+// parameters with defaults, factory).
 #include "core/attention/position_encoding.h"
+
+#include "core/attention/registry.h"
 
 #include "core/attention/pe_alibi.h"
 #include "core/attention/pe_fire.h"
@@ -21,48 +24,46 @@ torch::Dtype bias_compute_dtype(torch::Dtype dtype) {
   return dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
 }
 
-std::vector<std::string> position_encoding_kinds() {
-  return {"nope", "rope", "alibi", "kerple", "fire"};
-}
-
-PositionEncoding make_position_encoding(const ModelConfig& config, const std::string& where) {
-  const auto& kind = config.position.kind;
-  const auto& p = config.position.params;
-  if (kind == "nope") {
-    cfg::reject_unknown(p, {}, "position", where);
-    return std::make_shared<NoPEImpl>();
-  }
-  if (kind == "rope") {
-    cfg::reject_unknown(p, {"base"}, "position", where);
-    const double base = cfg::get_double(p, "base", "position", 10000.0, where);
-    if (base <= 1.0) throw ConfigError(where + ": 'position.base' must be greater than 1");
-    return std::make_shared<RoPEImpl>(config.head_dim(), base);
-  }
-  if (kind == "alibi") {
-    cfg::reject_unknown(p, {}, "position", where);
-    return std::make_shared<ALiBiImpl>(config.n_head);
-  }
-  if (kind == "kerple") {
-    cfg::reject_unknown(p, {}, "position", where);
-    return std::make_shared<KerpleImpl>(config.n_head);
-  }
-  if (kind == "fire") {
-    cfg::reject_unknown(p, {"width", "threshold", "activation"}, "position", where);
-    const int64_t width = cfg::get_int(p, "width", "position", 32, 1, where);
-    const int64_t threshold =
-        cfg::get_int(p, "threshold", "position", std::max<int64_t>(1, config.train_len / 2), 1,
-                     where);
-    const auto act = cfg::get_string(p, "activation", "position", "relu", where);
-    if (act != "relu" && act != "leaky_relu") {
-      throw ConfigError(where + ": 'position.activation' must be \"relu\" or \"leaky_relu\", got \"" +
-                        act + "\"");
-    }
-    return std::make_shared<FIREImpl>(config.n_head, width, double(threshold), act == "leaky_relu");
-  }
-  std::string known;
-  for (const auto& k : position_encoding_kinds()) known += (known.empty() ? "" : ", ") + k;
-  throw ConfigError(where + ": unknown position encoding 'position.kind' = \"" + kind +
-                    "\" (known: " + known + ")");
+std::vector<PositionInfo> position_encoding_infos() {
+  return {
+      {"nope", "no position encoding: only the causal mask tells positions apart", {},
+       [](const ModelConfig&, const std::string&) -> PositionEncoding {
+         return std::make_shared<NoPEImpl>();
+       }},
+      {"rope", "rotary embedding, rotate-half over the whole head (Su et al. 2021)",
+       {{"base", 10000.0, "rotation base"}},
+       [](const ModelConfig& c, const std::string& where) -> PositionEncoding {
+         const double base = cfg::get_double(c.position.params, "base", "position", 0, where);
+         if (base <= 1.0) throw ConfigError(where + ": 'position.base' must be greater than 1");
+         return std::make_shared<RoPEImpl>(c.head_dim(), base);
+       }},
+      {"alibi", "linear distance penalty -m_h (i - j), standard slopes (Press et al. 2022)", {},
+       [](const ModelConfig& c, const std::string&) -> PositionEncoding {
+         return std::make_shared<ALiBiImpl>(c.n_head);
+       }},
+      {"kerple", "logarithmic kernel -p_h log(1 + a_h (i - j)), learned p and a (Chi et al. 2022)",
+       {},
+       [](const ModelConfig& c, const std::string&) -> PositionEncoding {
+         return std::make_shared<KerpleImpl>(c.n_head);
+       }},
+      {"fire", "learned bias MLP(psi(i - j) / psi(max(i, L))) (Li et al. 2024)",
+       {{"width", 32, "hidden units of the bias MLP"},
+        {"threshold", nullptr, "L before its learned multiplier; default train_len / 2"},
+        {"activation", "relu", "relu, or leaky_relu as in the DAPE variants' FIRE"}},
+       [](const ModelConfig& c, const std::string& where) -> PositionEncoding {
+         const auto& p = c.position.params;
+         const int64_t width = cfg::get_int(p, "width", "position", 32, 1, where);
+         const int64_t threshold = cfg::get_int(p, "threshold", "position",
+                                                std::max<int64_t>(1, c.train_len / 2), 1, where);
+         const auto act = cfg::get_string(p, "activation", "position", "relu", where);
+         if (act != "relu" && act != "leaky_relu") {
+           throw ConfigError(where + ": 'position.activation' must be \"relu\" or " +
+                             "\"leaky_relu\", got \"" + act + "\"");
+         }
+         return std::make_shared<FIREImpl>(c.n_head, width, double(threshold),
+                                           act == "leaky_relu");
+       }},
+  };
 }
 
 }  // namespace attn

@@ -19,8 +19,8 @@ class PositionEncodingImpl : public torch::nn::Module {
   virtual std::string name() const = 0;
   /// True when bias() returns a tensor.
   virtual bool has_bias() const { return false; }
-  /// Rotates q and k, (B, H, N, head_dim), positions 0..N-1. Identity by default.
-  virtual void rotate(torch::Tensor& q, torch::Tensor& k) const {}
+  /// Rotates a query or key tensor (B, H, N, head_dim), positions 0..N-1. Identity by default.
+  virtual torch::Tensor rotate(const torch::Tensor& t) const { return t; }
   /// Additive bias for query rows [r0, r1) over keys [0, n_keys): (H, r1 - r0, n_keys), in the
   /// parameters' floating dtype (float32 for half parameters). Undefined when has_bias() is false.
   virtual torch::Tensor bias(int64_t r0, int64_t r1, int64_t n_keys) const { return {}; }

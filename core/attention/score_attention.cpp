@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/util/error.h"
 
@@ -20,6 +21,14 @@ torch::Tensor zero_future(const torch::Tensor& rows, int64_t row_begin) {
   return rows.masked_fill(mask, 0.0);
 }
 
+torch::Tensor masked_softmax(const torch::Tensor& logits, const torch::Tensor& mask) {
+  return torch::softmax(logits.masked_fill(mask, -std::numeric_limits<double>::infinity()), -1);
+}
+
+torch::Tensor Chunk::extra_rows(const std::string& name) const {
+  return extra.at(name).narrow(2, row_begin, q.size(2));
+}
+
 ScoreAttentionImpl::ScoreAttentionImpl(const ModelConfig& config, PositionEncoding pe)
     : n_head_(config.n_head), head_dim_(config.head_dim()), pe_(std::move(pe)) {
   const int64_t C = config.d_model;
@@ -34,9 +43,17 @@ std::vector<std::string> ScoreAttentionImpl::stages() const {
   std::vector<std::string> s{"raw"};
   if (pe_->has_bias()) s.push_back("bias");
   for (const auto& e : extra_stages()) s.push_back(e);
-  s.push_back("logits");
+  if (has_logits_stage()) s.push_back("logits");
   s.push_back("probs");
   return s;
+}
+
+torch::Tensor ScoreAttentionImpl::logits(const Chunk& c) {
+  return c.P.defined() ? c.S + c.P : c.S;
+}
+
+torch::Tensor ScoreAttentionImpl::weights(const Chunk& c, const torch::Tensor& logits) {
+  return masked_softmax(logits.to(c.work_dtype), c.mask);
 }
 
 int64_t ScoreAttentionImpl::pick_chunk_rows(const AttentionInputs& in, int64_t B, int64_t N,
@@ -58,40 +75,46 @@ torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const Attentio
   auto k = heads(k_proj->forward(x));
   auto v = heads(v_proj->forward(x));
   pe_->prepare();
-  pe_->rotate(q, k);
+  auto extra = extra_tokens(x, q, k);
+  for (auto& item : extra) item.second = pe_->rotate(item.second);
+  q = pe_->rotate(q);
+  k = pe_->rotate(k);
   StageSink* sink = (in.sink && in.sink->wants(in.layer)) ? in.sink : nullptr;
   if (sink) sink->on_qk(in.layer, q, k);
+  const auto names = stages();
+  const std::set<std::string> offered(names.begin(), names.end());
 
   const double scale = 1.0 / std::sqrt(double(head_dim_));
-  // Scores, bias, logits and softmax in float32 (float64 for a float64 model): half-precision
-  // biases lose whole units at long distances (dape.md §8 #8).
-  const auto work_dtype =
-      (q.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;
   const int64_t rows = pick_chunk_rows(in, B, N, x.device());
   auto out = torch::empty_like(q);  // (B, H, N, head_dim)
+  Chunk c;
+  c.extra = std::move(extra);
+  // Scores, bias, logits and softmax in float32 (float64 for a float64 model): half-precision
+  // biases lose whole units at long distances (dape.md §8 #8).
+  c.work_dtype = (q.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;
+  c.record = [&](const std::string& stage, const torch::Tensor& t) {
+    if (sink && offered.count(stage)) {
+      sink->on_stage(in.layer, stage, zero_future(t, c.row_begin), c.row_begin);
+    }
+  };
   for (int64_t r0 = 0; r0 < N; r0 += rows) {
     if (in.cancel && in.cancel->load()) throw Cancelled();
     const int64_t r1 = std::min(N, r0 + rows), R = r1 - r0, K = r1;
-    int64_t row_begin = r0;
-    StageRecorder record = [&](const std::string& stage, const torch::Tensor& t) {
-      if (sink) sink->on_stage(in.layer, stage, zero_future(t, row_begin), row_begin);
-    };
-    auto qc = q.narrow(2, r0, R);                                   // (B, H, R, head_dim)
-    auto kc = k.narrow(2, 0, K);                                    // (B, H, K, head_dim)
-    auto S = (torch::matmul(qc, kc.transpose(-2, -1)) * scale).to(work_dtype);  // (B, H, R, K)
-    torch::Tensor P;
-    if (pe_->has_bias()) P = pe_->bias(r0, r1, K).to(work_dtype);  // (H, R, K)
-    record("raw", S);
-    if (P.defined()) record("bias", P.unsqueeze(0).expand_as(S));
-    auto logits = process(S, P, r0, record);
-    record("logits", logits);
-    auto masked = logits.to(work_dtype).masked_fill(future_mask(r0, R, K, x.device()),
-                                                       -std::numeric_limits<double>::infinity());
-    auto probs = torch::softmax(masked, -1);                        // (B, H, R, K)
-    record("probs", probs);
+    c.row_begin = r0;
+    c.q = q.narrow(2, r0, R);                                             // (B, H, R, head_dim)
+    c.k = k.narrow(2, 0, K);                                              // (B, H, K, head_dim)
+    c.S = (torch::matmul(c.q, c.k.transpose(-2, -1)) * scale).to(c.work_dtype);  // (B, H, R, K)
+    c.P = pe_->has_bias() ? pe_->bias(r0, r1, K).to(c.work_dtype) : torch::Tensor();  // (H, R, K)
+    c.mask = future_mask(r0, R, K, x.device());                          // (R, K)
+    c.record("raw", c.S);
+    if (c.P.defined()) c.record("bias", c.P.unsqueeze(0).expand_as(c.S));
+    auto lg = logits(c);
+    c.record("logits", lg);
+    auto probs = weights(c, lg);                                          // (B, H, R, K)
+    c.record("probs", probs);
     out.narrow(2, r0, R).copy_(torch::matmul(probs.to(v.scalar_type()), v.narrow(2, 0, K)));
   }
-  auto merged = out.transpose(1, 2).reshape({B, N, C});             // (B, N, C)
+  auto merged = out.transpose(1, 2).reshape({B, N, C});                   // (B, N, C)
   return o_proj->forward(merged);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/util/error.h"
@@ -28,11 +29,15 @@ BlockImpl::BlockImpl(const ModelConfig& c, int64_t layer, const std::string& whe
 void BlockImpl::init_weights(double std, double resid_std) {
   init_linear(fc, std);
   init_linear(proj, resid_std);
+  // Only the four projections: position-encoding and variant modules (DAPE's MLP and
+  // convolutions, FIRE's MLP) keep LibTorch's defaults, as in the official code.
   for (const auto& item : attn_->named_children()) {
+    const auto& name = item.key();
+    if (name != "q_proj" && name != "k_proj" && name != "v_proj" && name != "o_proj") continue;
     auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value());
-    if (!lin) continue;  // position-encoding and variant modules keep library defaults
+    if (!lin) continue;
     torch::nn::Linear holder(lin);
-    init_linear(holder, item.key() == "o_proj" ? resid_std : std);
+    init_linear(holder, name == "o_proj" ? resid_std : std);
   }
 }
 
@@ -90,8 +95,20 @@ torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids, const Forward
   return head ? head->forward(h) : torch::matmul(h, tok_emb->weight.t());  // (B, N, vocab)
 }
 
-std::vector<std::string> TransformerLMImpl::stages() const {
-  return std::dynamic_pointer_cast<BlockImpl>(blocks->children().front())->attention()->stages();
+std::vector<std::string> TransformerLMImpl::stages(int64_t layer) const {
+  return std::dynamic_pointer_cast<BlockImpl>(blocks->children().at(size_t(layer)))
+      ->attention()
+      ->stages();
+}
+
+std::vector<std::string> TransformerLMImpl::all_stages() const {
+  std::vector<std::string> out;
+  for (int64_t l = 0; l < config_.n_layer; ++l) {
+    for (const auto& s : stages(l)) {
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    }
+  }
+  return out;
 }
 
 int64_t TransformerLMImpl::parameter_count() const {

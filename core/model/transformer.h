@@ -52,7 +52,10 @@ class TransformerLMImpl : public torch::nn::Module {
   /// Hidden states after the last block run (B, N, C); after ln_f when all blocks ran.
   torch::Tensor hidden(const torch::Tensor& ids, const ForwardOptions& opts = {});
   const ModelConfig& config() const { return config_; }
-  std::vector<std::string> stages() const;
+  /// The stages layer `layer` reports (variants may differ between layers).
+  std::vector<std::string> stages(int64_t layer) const;
+  /// Every stage of any layer, in first-seen order.
+  std::vector<std::string> all_stages() const;
   int64_t parameter_count() const;
 
  private:

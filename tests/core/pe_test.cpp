@@ -115,7 +115,8 @@ TEST(RoPE, ScoresDependOnlyOnRelativePosition) {
   const int64_t n = 300;
   auto q = q1.expand({1, 1, n, 8}).clone();
   auto k = k1.expand({1, 1, n, 8}).clone();
-  rope.rotate(q, k);
+  q = rope.rotate(q);
+  k = rope.rotate(k);
   auto s = torch::matmul(q, k.transpose(-2, -1))[0][0];  // (n, n)
   // <R(m) q, R(n) k> = f(m - n): compare (m, n) with (m + 250, n + 250).
   for (int64_t m : {0, 7, 40}) {
@@ -134,7 +135,8 @@ TEST(RoPE, RotatesHalvesAsInGptNeoX) {
   auto q = torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kFloat64).view({1, 1, 1, 4});
   q = torch::cat({q, q}, 2);  // positions 0 and 1
   auto k = q.clone();
-  rope.rotate(q, k);
+  q = rope.rotate(q);
+  k = rope.rotate(k);
   // Position 1: angles (1, 1e-2) for pairs (x0, x2) and (x1, x3).
   const double c0 = std::cos(1.0), s0 = std::sin(1.0), c1 = std::cos(0.01), s1 = std::sin(0.01);
   auto want = torch::tensor({1 * c0 - 3 * s0, 2 * c1 - 4 * s1, 3 * c0 + 1 * s0, 4 * c1 + 2 * s1},

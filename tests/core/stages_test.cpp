@@ -68,8 +68,8 @@ TEST_P(Stages, LogitsAreRawPlusBias) {
     if (has_bias) want = want + lm.stages.at("bias");
     EXPECT_TRUE(test::all_close(lm.stages.at("logits"), want, test::kFloat32));
   }
-  EXPECT_EQ(m->stages().front(), "raw");
-  EXPECT_EQ(m->stages().back(), "probs");
+  EXPECT_EQ(m->stages(0).front(), "raw");
+  EXPECT_EQ(m->stages(1).back(), "probs");
 }
 
 TEST_P(Stages, ChunkedEqualsUnchunked) {
@@ -107,7 +107,8 @@ TEST_P(Stages, OneLayerMatchesAPlainFloat64Reference) {
   auto heads = [&](const torch::Tensor& t) { return t.view({2, N, H, D}).transpose(1, 2); };
   auto q = heads(lin("q_proj", x)), k = heads(lin("k_proj", x)), v = heads(lin("v_proj", x));
   const auto& pe = attn->position_encoding();
-  pe->rotate(q, k);
+  q = pe->rotate(q);
+  k = pe->rotate(k);
   auto s = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(D));  // (2, H, N, N)
   if (pe->has_bias()) s = s + pe->bias(0, N, N);
   auto mask = torch::ones({N, N}, torch::kBool).triu(1);

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include "core/attention/dape_v2.h"
+
+#include "core/attention/registry.h"
+#include "core/util/error.h"
+
+namespace attn {
+
+DapeV2Impl::DapeV2Impl(const ModelConfig& config, PositionEncoding pe, int64_t kernel,
+                       int64_t width, bool tril)
+    : ScoreAttentionImpl(config, pe), kernel_(kernel), width_(width), tril_(tril) {
+  const int64_t H = config.n_head, c_in = pe->has_bias() ? 2 * H : H;
+  using torch::nn::Conv2dOptions;
+  // PyTorch's default initialisation, as in the official code (dape.md §2.3).
+  conv1 = register_module("conv1", torch::nn::Conv2d(Conv2dOptions(c_in, width, {1, kernel})
+                                                         .padding({0, kernel / 2})));
+  conv2 = register_module("conv2", torch::nn::Conv2d(Conv2dOptions(width, H, {1, kernel})
+                                                         .padding({0, kernel / 2})));
+}
+
+torch::Tensor dape_conv(const torch::Tensor& X, const torch::nn::Conv2d& conv1,
+                        const torch::nn::Conv2d& conv2, int64_t kernel) {
+  // Weights follow the work dtype (float32 for half-precision models).
+  const auto dt = X.scalar_type();
+  const std::vector<int64_t> stride{1, 1}, pad{0, kernel / 2};
+  auto h = torch::conv2d(X, conv1->weight.to(dt), conv1->bias.to(dt), stride, pad);  // (B, D, R, K)
+  h = torch::leaky_relu(h, 0.01);
+  return torch::conv2d(h, conv2->weight.to(dt), conv2->bias.to(dt), stride, pad);    // (B, H, R, K)
+}
+
+torch::Tensor DapeV2Impl::logits(const Chunk& c) {
+  auto X = c.P.defined() ? torch::cat({c.S, c.P.unsqueeze(0).expand_as(c.S)}, 1)  // (B, 2H, R, K)
+                         : c.S;                                                  // (B, H, R, K)
+  // tril before the convolution keeps future scores out of every kept logit.
+  if (tril_) X = X.masked_fill(c.mask, 0.0);
+  auto F = dape_conv(X, conv1, conv2, kernel_);
+  c.record("conv", F);
+  return c.P.defined() ? c.S + c.P + F : c.S + F;
+}
+
+VariantInfo dape_v2_info() {
+  return {"dape_v2",
+          "DAPE V2 / CDAPE: 1xk convolution over the score map across heads, logits = S + P + "
+          "Conv(LeakyReLU(Conv(tril([S;P])))) (Zheng et al., arXiv 2410.04798)",
+          {{"kernel", 3, "k of the 1xk kernels (odd: 1, 3, 5, 7)"},
+           {"width", 32, "D, the hidden channels between the two convolutions"},
+           {"tril", true, "zero future scores before the convolution; false only to reproduce "
+                          "the paper's information-leak experiment"}},
+          [](const ModelConfig& c, int64_t, const std::string& where) -> Attention {
+            const auto& p = c.attention.params;
+            const int64_t k = cfg::get_int(p, "kernel", "attention", 3, 1, where);
+            if (k % 2 == 0) {
+              throw ConfigError(where + ": 'attention.kernel' must be odd (1, 3, 5, 7) so the "
+                                "padding floor(k/2) is symmetric; got " + std::to_string(k));
+            }
+            const int64_t width = cfg::get_int(p, "width", "attention", 32, 1, where);
+            const bool tril = cfg::get_bool(p, "tril", "attention", true, where);
+            return std::make_shared<DapeV2Impl>(c, make_position_encoding(c, where), k, width,
+                                                tril);
+          }};
+}
+
+}  // namespace attn

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// DAPE V2 / CDAPE (Zheng et al., arXiv 2410.04798; dape.md §2.3): the score map is a feature map.
+// X = tril([S ; P]) (2H channels; H with NoPE/RoPE), F = Conv1xk(D->H)(LeakyReLU_0.01(
+// Conv1xk(C_in->D)(X))) with zero padding floor(k/2) on the key axis only, logits = S + P + F.
+// Rows (queries) never mix, so query chunks are exact. Cost: 3 k H D N^2 / 2 extra MACs a layer.
+#pragma once
+
+#include "core/attention/score_attention.h"
+
+namespace attn {
+
+class DapeV2Impl : public ScoreAttentionImpl {
+ public:
+  DapeV2Impl(const ModelConfig& config, PositionEncoding pe, int64_t kernel, int64_t width,
+             bool tril);
+  std::string name() const override { return "dape_v2"; }
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+
+ protected:
+  torch::Tensor logits(const Chunk& c) override;
+  std::vector<std::string> extra_stages() const override { return {"conv"}; }
+  int64_t work_channels() const override { return std::max(width_, 2 * n_head_); }
+
+ private:
+  int64_t kernel_, width_;
+  bool tril_;
+};
+
+/// The 1xk two-layer convolution of DAPE V2 on X (B, C_in, R, K): (B, H, R, K).
+torch::Tensor dape_conv(const torch::Tensor& X, const torch::nn::Conv2d& conv1,
+                        const torch::nn::Conv2d& conv2, int64_t kernel);
+
+}  // namespace attn

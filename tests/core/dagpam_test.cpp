@@ -1,0 +1,2 @@
+// SPDX-License-Identifier: MIT
+// Placeholder: the dagpam tests are being written.
