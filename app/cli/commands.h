@@ -17,5 +17,6 @@ int cmd_trace(int argc, char** argv, const CliContext& ctx);
 int cmd_init(int argc, char** argv, const CliContext& ctx);
 int cmd_tokenize(int argc, char** argv, const CliContext& ctx);
 int cmd_bpe_train(int argc, char** argv, const CliContext& ctx);
+int cmd_variants(int argc, char** argv, const CliContext& ctx);
 
 }  // namespace attn::cli

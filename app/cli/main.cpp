@@ -26,6 +26,8 @@ const char* kUsage =
     "  tokenize            a text's tokens as a checkpoint's tokenizer sees them\n"
     "  init                a new checkpoint with seeded random (untrained) weights\n"
     "  bpe-train           train a byte-level BPE tokenizer on a text file\n"
+    "  variants            the attention variants and position encodings, their parameters\n"
+    "                      and stages\n"
     "\n"
     "`attnscope-cli <command> --help` describes each command; --version prints the version.\n";
 
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
     if (cmd == "tokenize") return cmd_tokenize(argc, argv, ctx);
     if (cmd == "init") return cmd_init(argc, argv, ctx);
     if (cmd == "bpe-train") return cmd_bpe_train(argc, argv, ctx);
+    if (cmd == "variants") return cmd_variants(argc, argv, ctx);
     std::fprintf(stderr, "attnscope-cli: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

@@ -33,7 +33,13 @@ torch::Tensor DapeV2Impl::logits(const Chunk& c) {
                          : c.S;                                                  // (B, H, R, K)
   // tril before the convolution keeps future scores out of every kept logit.
   if (tril_) X = X.masked_fill(c.mask, 0.0);
-  auto F = dape_conv(X, conv1, conv2, kernel_);
+  // The hidden layer is not masked: at keys just past a chunk's last row it holds conv1's bias
+  // and its neighbours, which the second convolution reads. So extend the chunk's keys by
+  // floor(k/2) zero columns (the tril'd future, inside the sequence only) to match the whole
+  // sequence exactly, then keep the chunk's K columns.
+  const int64_t K = X.size(-1), halo = std::min(kernel_ / 2, c.n - K);
+  if (halo > 0) X = torch::constant_pad_nd(X, {0, halo}, 0.0);  // (B, C_in, R, K + halo)
+  auto F = dape_conv(X, conv1, conv2, kernel_).narrow(-1, 0, K);  // (B, H, R, K)
   c.record("conv", F);
   return c.P.defined() ? c.S + c.P + F : c.S + F;
 }

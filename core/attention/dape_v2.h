@@ -2,7 +2,10 @@
 // DAPE V2 / CDAPE (Zheng et al., arXiv 2410.04798; dape.md §2.3): the score map is a feature map.
 // X = tril([S ; P]) (2H channels; H with NoPE/RoPE), F = Conv1xk(D->H)(LeakyReLU_0.01(
 // Conv1xk(C_in->D)(X))) with zero padding floor(k/2) on the key axis only, logits = S + P + F.
-// Rows (queries) never mix, so query chunks are exact. Cost: 3 k H D N^2 / 2 extra MACs a layer.
+// Rows (queries) never mix, so query chunks are exact once each chunk's keys are extended by
+// floor(k/2) past its last row (the unmasked hidden layer is read there). As in the official
+// operator, the last floor(k/2) rows of a sequence see zero padding there instead, so their logits
+// depend on the sequence's length (not on future content). Cost: 3 k H D N^2 / 2 MACs a layer.
 #pragma once
 
 #include "core/attention/score_attention.h"

@@ -88,6 +88,8 @@ torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const Attentio
   const int64_t rows = pick_chunk_rows(in, B, N, x.device());
   auto out = torch::empty_like(q);  // (B, H, N, head_dim)
   Chunk c;
+  c.n = N;
+  c.tracing = sink != nullptr;
   c.extra = std::move(extra);
   // Scores, bias, logits and softmax in float32 (float64 for a float64 model): half-precision
   // biases lose whole units at long distances (dape.md §8 #8).

@@ -25,8 +25,10 @@ struct Chunk {
   torch::Tensor S;      // (B, H, R, K) raw scores q k^T / sqrt(head_dim), work dtype
   torch::Tensor P;      // (H, R, K) position bias in the work dtype; undefined without one
   torch::Tensor mask;   // (R, K) bool, true where key > query
-  std::map<std::string, torch::Tensor> extra;  // extra_tokens(), rows [0, K): (B, H, K, head_dim)
+  std::map<std::string, torch::Tensor> extra;  // extra_tokens(), all rows: (B, H, N, head_dim)
   int64_t row_begin = 0;
+  int64_t n = 0;        // the whole sequence's length (K <= n)
+  bool tracing = false; // a sink records this layer: stage-only work may be skipped otherwise
   torch::Dtype work_dtype = torch::kFloat32;
   StageRecorder record;
   /// Rows of an extra per-token tensor belonging to this chunk's queries.

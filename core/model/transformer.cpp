@@ -9,7 +9,7 @@
 namespace attn {
 
 namespace {
-void init_linear(torch::nn::Linear& l, double std) {
+void model_init_linear(torch::nn::Linear& l, double std) {
   torch::NoGradGuard no_grad;
   l->weight.normal_(0.0, std);
   if (l->bias.defined()) l->bias.zero_();
@@ -27,17 +27,20 @@ BlockImpl::BlockImpl(const ModelConfig& c, int64_t layer, const std::string& whe
 }
 
 void BlockImpl::init_weights(double std, double resid_std) {
-  init_linear(fc, std);
-  init_linear(proj, resid_std);
-  // Only the four projections: position-encoding and variant modules (DAPE's MLP and
+  model_init_linear(fc, std);
+  model_init_linear(proj, resid_std);
+  // Only the projections: position-encoding and variant modules (DAPE's MLP and
   // convolutions, FIRE's MLP) keep LibTorch's defaults, as in the official code.
   for (const auto& item : attn_->named_children()) {
     const auto& name = item.key();
-    if (name != "q_proj" && name != "k_proj" && name != "v_proj" && name != "o_proj") continue;
+    // k_proj_r: MGK's extra keys start like the first one.
+    const bool projection = name == "q_proj" || name.rfind("k_proj", 0) == 0 ||
+                            name == "v_proj" || name == "o_proj";
+    if (!projection) continue;
     auto lin = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value());
     if (!lin) continue;
     torch::nn::Linear holder(lin);
-    init_linear(holder, name == "o_proj" ? resid_std : std);
+    model_init_linear(holder, name == "o_proj" ? resid_std : std);
   }
 }
 
@@ -64,7 +67,7 @@ TransformerLMImpl::TransformerLMImpl(const ModelConfig& c, const std::string& wh
     tok_emb->weight.normal_(0.0, std);
   }
   for (const auto& m : *blocks) m->as<BlockImpl>()->init_weights(std, resid_std);
-  if (head) init_linear(head, std);
+  if (head) model_init_linear(head, std);
 }
 
 torch::Tensor TransformerLMImpl::hidden(const torch::Tensor& ids, const ForwardOptions& opts) {

@@ -31,10 +31,21 @@ grep -q "attnscope-cli" "$work/out" || { echo "FAIL: --version output"; fails=$(
 expect 0 "--help" -- "$cli" --help
 expect 2 "no command" -- "$cli"
 expect 2 "unknown command" -- "$cli" frobnicate
-for c in info trace tokenize init bpe-train; do
+for c in info trace tokenize init bpe-train variants; do
   expect 0 "$c --help" -- "$cli" "$c" --help
   grep -q "usage: attnscope-cli $c" "$work/out" || { echo "FAIL: $c --help text"; fails=$((fails + 1)); }
 done
+
+expect 0 "variants --json" -- "$cli" variants --json
+"$py" -c "
+import json; d=json.load(open('$work/out'))
+names=[v['name'] for v in d['variants']]
+assert {'dot','dape_v1','dape_v2'} <= set(names), names
+v2=[v for v in d['variants'] if v['name']=='dape_v2'][0]
+assert v2['stages']['alibi']==['raw','bias','conv','logits','probs'], v2['stages']
+assert v2['stages']['nope']==['raw','conv','logits','probs'], v2['stages']
+assert [p['name'] for p in d['positions']]==['nope','rope','alibi','kerple','fire']
+" || { echo "FAIL: variants --json content"; fails=$((fails + 1)); }
 
 # A seeded checkpoint with a BPE tokenizer trained here.
 expect 0 "bpe-train" -- "$cli" bpe-train --text "$src/resources/text/sample.txt" --vocab-size 300 \
