@@ -16,6 +16,9 @@ struct Pair {
   std::string variant, position;
 };
 
+// Readable names in ctest's output instead of the struct's bytes.
+void PrintTo(const Pair& p, std::ostream* os) { *os << p.variant << " + " << p.position; }
+
 std::vector<Pair> all_pairs() {
   std::vector<Pair> out;
   for (const auto& v : variant_registry()) {
