@@ -14,8 +14,7 @@ DapeV1Impl::DapeV1Impl(const ModelConfig& config, PositionEncoding pe, int64_t w
 }
 
 torch::Tensor DapeV1Impl::logits(const Chunk& c) {
-  auto X = c.P.defined() ? torch::cat({c.S, c.P.unsqueeze(0).expand_as(c.S)}, 1)  // (B, 2H, R, K)
-                         : c.S;                                                  // (B, H, R, K)
+  auto X = scores_and_bias(c);  // (B, 2H, R, K), or (B, H, R, K) without a bias
   const auto dt = X.scalar_type();
   auto h = torch::linear(X.permute({0, 2, 3, 1}), mlp1->weight.to(dt), mlp1->bias.to(dt));
   h = torch::leaky_relu(h, 0.01);                                           // (B, R, K, D)

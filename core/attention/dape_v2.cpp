@@ -29,8 +29,7 @@ torch::Tensor dape_conv(const torch::Tensor& X, const torch::nn::Conv2d& conv1,
 }
 
 torch::Tensor DapeV2Impl::logits(const Chunk& c) {
-  auto X = c.P.defined() ? torch::cat({c.S, c.P.unsqueeze(0).expand_as(c.S)}, 1)  // (B, 2H, R, K)
-                         : c.S;                                                  // (B, H, R, K)
+  auto X = scores_and_bias(c);  // (B, 2H, R, K), or (B, H, R, K) without a bias
   // tril before the convolution keeps future scores out of every kept logit.
   if (tril_) X = X.masked_fill(c.mask, 0.0);
   // The hidden layer is not masked: at keys just past a chunk's last row it holds conv1's bias

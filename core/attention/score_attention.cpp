@@ -25,6 +25,10 @@ torch::Tensor masked_softmax(const torch::Tensor& logits, const torch::Tensor& m
   return torch::softmax(logits.masked_fill(mask, -std::numeric_limits<double>::infinity()), -1);
 }
 
+torch::Tensor scores_and_bias(const Chunk& c) {
+  return c.P.defined() ? torch::cat({c.S, c.P.unsqueeze(0).expand_as(c.S)}, 1) : c.S;
+}
+
 torch::Tensor Chunk::extra_rows(const std::string& name) const {
   return extra.at(name).narrow(2, row_begin, q.size(2));
 }

@@ -75,6 +75,9 @@ class ScoreAttentionImpl : public AttentionImpl {
 torch::Tensor zero_future(const torch::Tensor& rows, int64_t row_begin);
 /// Boolean (R, K) mask, true where key > query.
 torch::Tensor future_mask(int64_t row_begin, int64_t R, int64_t K, const torch::Device& device);
+/// The chunk's scores and bias as channels, [S ; P] (B, 2H, R, K), or S (B, H, R, K) without a
+/// bias: the input of DAPE's MLP and convolution.
+torch::Tensor scores_and_bias(const Chunk& c);
 /// softmax over keys with the future masked out (-inf): (B, H, R, K).
 torch::Tensor masked_softmax(const torch::Tensor& logits, const torch::Tensor& mask);
 
