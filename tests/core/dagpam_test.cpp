@@ -11,6 +11,7 @@
 #include "core/attention/dagpam_attention.h"
 #include "core/util/error.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/reference_attention.h"
 #include "tests/support/tolerances.h"
 
 namespace attn {
@@ -79,11 +80,9 @@ TEST_P(Dagpam, MatchesAPlainFloat64Reference) {
   const int64_t N = 13, H = 4, D = 8;
   auto x = torch::randn({2, N, 32}, torch::kFloat64);
   auto params = attn->named_parameters();
-  auto lin = [&](const std::string& name, const torch::Tensor& t) {
-    return torch::matmul(t, params[name + ".weight"].t()) + params[name + ".bias"];
-  };
-  auto heads = [&](const torch::Tensor& t) { return t.view({2, N, H, D}).transpose(1, 2); };
-  auto q = heads(lin("q_proj", x)), k = heads(lin("k_proj", x)), v = heads(lin("v_proj", x));
+  auto q = test::project_heads(*attn, "q_proj", x, H);
+  auto k = test::project_heads(*attn, "k_proj", x, H);
+  auto v = test::project_heads(*attn, "v_proj", x, H);
   auto qn = torch::matmul(torch::relu(q), params["w_neg"]);  // (2, H, N, D), before rotation
   const auto& pe = attn->position_encoding();
   q = pe->rotate(q);
@@ -100,7 +99,7 @@ TEST_P(Dagpam, MatchesAPlainFloat64Reference) {
   auto an = torch::softmax(sn.masked_fill(mask, -INFINITY), -1);
   auto lam = params["lambda"].view({1, H, 1, 1});
   auto a = (1 + lam) * ap - lam * an;
-  auto want = lin("o_proj", torch::matmul(a, v).transpose(1, 2).reshape({2, N, 32}));
+  auto want = test::project(*attn, "o_proj", torch::matmul(a, v).transpose(1, 2).reshape({2, N, 32}));
 
   for (int64_t rows : {0, 3}) {
     DagpamSink sink(N);

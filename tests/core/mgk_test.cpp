@@ -11,6 +11,7 @@
 #include "core/attention/registry.h"
 #include "core/util/error.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/reference_attention.h"
 #include "tests/support/tolerances.h"
 
 namespace attn {
@@ -76,20 +77,16 @@ struct MgkReference {
 MgkReference mgk_reference(MgkAttentionImpl& a, const torch::Tensor& x, bool narrow) {
   const int64_t B = x.size(0), N = x.size(1), H = 4, D = 8, M = a.options().components;
   auto params = a.named_parameters();
-  auto lin = [&](const std::string& name, const torch::Tensor& t) {
-    return torch::matmul(t, params[name + ".weight"].t()) + params[name + ".bias"];
-  };
-  auto heads = [&](const torch::Tensor& t) { return t.view({B, N, H, D}).transpose(1, 2); };
   const auto& pe = a.position_encoding();
-  auto q = pe->rotate(heads(lin("q_proj", x)));
-  auto k = heads(lin("k_proj", x)), v = heads(lin("v_proj", x));
+  auto q = pe->rotate(test::project_heads(a, "q_proj", x, H));
+  auto k = test::project_heads(a, "k_proj", x, H), v = test::project_heads(a, "v_proj", x, H);
   auto num = torch::zeros({B, H, N, N}, torch::kFloat64);
   for (int64_t r = 0; r < M; ++r) {
     torch::Tensor kr = k;
     if (a.options().keys == MgkKeys::Shifted) {
       kr = k - params["mu"][r].view({1, H, 1, D});
     } else if (r > 0) {
-      kr = heads(lin("k_proj_" + std::to_string(r), x));
+      kr = test::project_heads(a, "k_proj_" + std::to_string(r), x, H);
     }
     kr = pe->rotate(kr);
     auto dist = (q.unsqueeze(3) - kr.unsqueeze(2)).pow(2).sum(-1);  // (B, H, N, N)
@@ -99,7 +96,7 @@ MgkReference mgk_reference(MgkAttentionImpl& a, const torch::Tensor& x, bool nar
   if (pe->has_bias()) num = num * torch::exp(pe->bias(0, N, N));
   num = num.masked_fill(torch::ones({N, N}, torch::kBool).triu(1), 0.0);
   auto probs = num / num.sum(-1, true);
-  auto out = lin("o_proj", torch::matmul(probs, v).transpose(1, 2).reshape({B, N, H * D}));
+  auto out = test::project(a, "o_proj", torch::matmul(probs, v).transpose(1, 2).reshape({B, N, H * D}));
   return {probs, out};
 }
 

@@ -7,6 +7,7 @@
 #include "core/attention/score_attention.h"
 #include "core/model/trace.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/reference_attention.h"
 #include "tests/support/tolerances.h"
 
 namespace attn {
@@ -64,12 +65,9 @@ TEST_P(Stages, OneLayerMatchesAPlainFloat64Reference) {
   torch::manual_seed(5);
   const int64_t N = 21, H = 4, D = 8;
   auto x = torch::randn({2, N, 32}, torch::kFloat64);
-  auto params = attn->named_parameters();
-  auto lin = [&](const std::string& name, const torch::Tensor& t) {
-    return torch::matmul(t, params[name + ".weight"].t()) + params[name + ".bias"];
-  };
-  auto heads = [&](const torch::Tensor& t) { return t.view({2, N, H, D}).transpose(1, 2); };
-  auto q = heads(lin("q_proj", x)), k = heads(lin("k_proj", x)), v = heads(lin("v_proj", x));
+  auto q = test::project_heads(*attn, "q_proj", x, H);
+  auto k = test::project_heads(*attn, "k_proj", x, H);
+  auto v = test::project_heads(*attn, "v_proj", x, H);
   const auto& pe = attn->position_encoding();
   q = pe->rotate(q);
   k = pe->rotate(k);
@@ -77,7 +75,7 @@ TEST_P(Stages, OneLayerMatchesAPlainFloat64Reference) {
   if (pe->has_bias()) s = s + pe->bias(0, N, N);
   auto mask = torch::ones({N, N}, torch::kBool).triu(1);
   auto p = torch::softmax(s.masked_fill(mask, -INFINITY), -1);
-  auto want = lin("o_proj", torch::matmul(p, v).transpose(1, 2).reshape({2, N, 32}));
+  auto want = test::project(*attn, "o_proj", torch::matmul(p, v).transpose(1, 2).reshape({2, N, 32}));
   AttentionInputs in;
   in.chunk_rows = 3;
   torch::NoGradGuard g;
