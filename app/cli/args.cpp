@@ -2,6 +2,7 @@
 #include "app/cli/args.h"
 
 #include "core/util/atomic_file.h"
+#include "core/util/text_file.h"
 
 namespace attn::cli {
 
@@ -97,6 +98,6 @@ std::vector<int64_t> Args::get_int_list(const std::string& name) const {
   return out;
 }
 
-std::string read_text_file(const std::string& path) { return read_file(path); }
+std::string read_text_file(const std::string& path) { return read_text(path); }
 
 }  // namespace attn::cli

@@ -42,7 +42,7 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-/// Reads a text file for --text (UTF-8 checked later by the tokenizer).
+/// Reads a text file for --text (".gz" decompressed; UTF-8 checked later by the tokenizer).
 std::string read_text_file(const std::string& path);
 
 }  // namespace attn::cli

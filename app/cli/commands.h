@@ -18,5 +18,7 @@ int cmd_init(int argc, char** argv, const CliContext& ctx);
 int cmd_tokenize(int argc, char** argv, const CliContext& ctx);
 int cmd_bpe_train(int argc, char** argv, const CliContext& ctx);
 int cmd_variants(int argc, char** argv, const CliContext& ctx);
+int cmd_train(int argc, char** argv, const CliContext& ctx);
+int cmd_train_set(int argc, char** argv, const CliContext& ctx);
 
 }  // namespace attn::cli

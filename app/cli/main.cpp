@@ -28,6 +28,8 @@ const char* kUsage =
     "  bpe-train           train a byte-level BPE tokenizer on a text file\n"
     "  variants            the attention variants and position encodings, their parameters\n"
     "                      and stages\n"
+    "  train               train a model from a config file (resumable)\n"
+    "  train-set           train several configs at once (the default set)\n"
     "\n"
     "`attnscope-cli <command> --help` describes each command; --version prints the version.\n";
 
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
     if (cmd == "init") return cmd_init(argc, argv, ctx);
     if (cmd == "bpe-train") return cmd_bpe_train(argc, argv, ctx);
     if (cmd == "variants") return cmd_variants(argc, argv, ctx);
+    if (cmd == "train") return cmd_train(argc, argv, ctx);
+    if (cmd == "train-set") return cmd_train_set(argc, argv, ctx);
     std::fprintf(stderr, "attnscope-cli: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

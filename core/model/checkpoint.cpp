@@ -165,6 +165,13 @@ void save_checkpoint(const std::string& dir, TransformerLM& model, const Tokeniz
   std::vector<torch::Tensor> keep;
   std::vector<st::TensorData> tensors;
   for (const auto& item : model->named_parameters(true)) {
+    if (tdtype == torch::kFloat16) {
+      const double peak = item.value().detach().abs().max().item<double>();
+      if (!(peak <= 65504.0)) {
+        throw CheckpointError("cannot save '" + item.key() + "' as F16: its largest magnitude " +
+                              std::to_string(peak) + " is beyond F16's 65504; use BF16 or F32");
+      }
+    }
     keep.push_back(item.value().detach().to(torch::kCPU, tdtype).contiguous());
     const auto& t = keep.back();
     tensors.push_back({item.key(), st_dtype_of(tdtype), t.sizes().vec(), t.data_ptr(),

@@ -31,7 +31,7 @@ grep -q "attnscope-cli" "$work/out" || { echo "FAIL: --version output"; fails=$(
 expect 0 "--help" -- "$cli" --help
 expect 2 "no command" -- "$cli"
 expect 2 "unknown command" -- "$cli" frobnicate
-for c in info trace tokenize init bpe-train variants; do
+for c in info trace tokenize init bpe-train variants train train-set; do
   expect 0 "$c --help" -- "$cli" "$c" --help
   grep -q "usage: attnscope-cli $c" "$work/out" || { echo "FAIL: $c --help text"; fails=$((fails + 1)); }
 done
@@ -102,6 +102,52 @@ expect 1 "info on truncated weights" -- "$cli" info "$work/bad"
 stderr_has "model.safetensors" "names the file"
 expect 1 "unknown device" -- "$cli" trace --checkpoint "$work/ck" --text-string x --device tpu --out "$work/x"
 stderr_has "tpu" "names the device"
+
+# Training: a tiny byte-level model on a slice of the shipped corpus (CPU).
+zcat "$src/resources/corpus/brown/validation.txt.gz" | head -c 60000 >"$work/tr.txt"
+zcat "$src/resources/corpus/brown/test.txt.gz" | head -c 8000 >"$work/va.txt"
+cat >"$work/run.json" <<JSON
+{"model": {"vocab_size": 256, "d_model": 32, "n_layer": 2, "n_head": 4, "train_len": 32},
+ "attention": {"variant": "dot"}, "position": {"kind": "kerple"},
+ "tokenizer": {"kind": "byte"}, "data": {"train": "tr.txt", "validation": "va.txt"},
+ "train": {"steps": STEPS, "batch_size": 4, "warmup_steps": 2, "eval_interval": 10,
+           "eval_windows": 4, "checkpoint_interval": 10, "log_interval": 5}}
+JSON
+sed 's/STEPS/20/' "$work/run.json" >"$work/run20.json"
+sed 's/STEPS/100000/' "$work/run.json" >"$work/runlong.json"
+expect 0 "train" -- "$cli" train --config "$work/run20.json" --out "$work/run" --device cpu
+grep -q "validation perplexity" "$work/out" || { echo "FAIL: train reports perplexity"; fails=$((fails + 1)); }
+expect 0 "train output opens" -- "$cli" info "$work/run"
+grep -q '"trained":true' "$work/out" || { echo "FAIL: trained provenance"; fails=$((fails + 1)); }
+expect 1 "train over an existing run" -- "$cli" train --config "$work/run20.json" --out "$work/run" --device cpu
+stderr_has "--resume" "says --resume"
+expect 0 "resume a finished run" -- "$cli" train --config "$work/run20.json" --out "$work/run" --device cpu --resume
+expect 2 "train bad time limit" -- "$cli" train --config "$work/run20.json" --out "$work/r2" --time-limit soon
+expect 3 "train stops at the time limit" -- "$cli" train --config "$work/runlong.json" --out "$work/tl" --device cpu --time-limit 0.02
+stderr_has "--resume" "tells how to continue"
+[ -f "$work/tl/train_state.safetensors" ] || { echo "FAIL: time limit saved no state"; fails=$((fails + 1)); }
+# Ctrl-C: saves, says how to go on, exits 130.
+"$cli" train --config "$work/runlong.json" --out "$work/int" --device cpu 2>"$work/err" &
+pid=$!
+for _ in $(seq 1 100); do [ -s "$work/int/train_log.jsonl" ] && break; sleep 0.1; done
+kill -INT "$pid"; wait "$pid"; got=$?
+if [ "$got" = 130 ] && [ -f "$work/int/train_state.safetensors" ] && grep -q "interrupted" "$work/err"; then
+  echo "ok: Ctrl-C saves and exits 130"
+else
+  echo "FAIL: Ctrl-C: exit $got"; sed 's/^/  stderr: /' "$work/err" | tail -3; fails=$((fails + 1))
+fi
+sed 's/"lr"/"lr"/; s/"steps": STEPS/"steps": 20, "stpes": 1/' "$work/run.json" >"$work/typo.json"
+expect 1 "train config typo" -- "$cli" train --config "$work/typo.json" --out "$work/r3"
+stderr_has "train.stpes" "names the field"
+mkdir -p "$work/set"
+sed 's/STEPS/6/' "$work/run.json" >"$work/set/a.json"
+sed 's/STEPS/6/; s/"kerple"/"alibi"/' "$work/run.json" >"$work/set/b.json"
+cp "$work/tr.txt" "$work/va.txt" "$work/set/"
+expect 0 "train-set" -- "$cli" train-set --configs "$work/set" --out "$work/setrun" --device cpu
+grep -q "unigram ppl" "$work/out" && grep -q "^b " "$work/out" \
+  || { echo "FAIL: train-set table"; fails=$((fails + 1)); }
+[ -f "$work/setrun/a/train_summary.json" ] && [ -f "$work/setrun/b/model.safetensors" ] \
+  || { echo "FAIL: train-set run folders"; fails=$((fails + 1)); }
 
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
