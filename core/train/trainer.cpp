@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <sstream>
 
+#include <torch/version.h>
+
 #include "core/io/safetensors.h"
 #include "core/model/checkpoint.h"
 #include "core/util/atomic_file.h"
 #include "core/util/autocast.h"
 #include "core/util/error.h"
+#include "core/util/side_stream.h"
 
 namespace attn {
 
@@ -52,6 +55,33 @@ void truncate_log(const std::string& path, int64_t step) {
   write_file_atomic(path, kept);
 }
 }  // namespace
+
+torch::Tensor clip_gradients(const std::vector<torch::Tensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  std::vector<int64_t> where;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].grad().defined()) {
+      grads.push_back(params[i].grad());
+      where.push_back(int64_t(i));
+    }
+  }
+  auto norms = torch::zeros({int64_t(params.size())},
+                            torch::TensorOptions().device(params.at(0).device()));
+  if (grads.empty()) return norms;
+  norms.index_put_({torch::tensor(where, torch::kInt64).to(norms.device())},
+                   torch::stack(at::_foreach_norm(grads)).to(torch::kFloat32));
+  if (max_norm > 0) {
+    // As torch.nn.utils.clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)), no sync.
+    const auto coef = (max_norm / (norms.pow(2).sum().sqrt() + 1e-6)).clamp_max(1.0);
+#if TORCH_VERSION_MAJOR >= 2
+    at::_foreach_mul_(grads, coef);
+#else
+    for (auto& g : grads) g.mul_(coef);
+#endif
+  }
+  return norms;
+}
 
 Trainer::Trainer(TrainConfig config, std::string out_dir, torch::Device device, bool resume,
                  std::shared_ptr<const TrainData> data)
@@ -203,6 +233,7 @@ TrainResult Trainer::run(const std::atomic<bool>* cancel,
                          double time_limit_s) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
+  SideStreamGuard stream(device_);  // runs in other threads overlap on the GPU
   const TrainOptions& o = config_.train;
   const int64_t B = o.batch_size, L = config_.model.train_len, V = config_.model.vocab_size;
   const auto train = data_->train.to(device_);
@@ -267,22 +298,7 @@ TrainResult Trainer::run(const std::atomic<bool>* cancel,
           logits.to(torch::kFloat32).reshape({-1, V}), batch.narrow(1, 1, L).reshape({-1}));
     }
     loss.backward();
-    std::vector<torch::Tensor> norms;
-    norms.reserve(params.size());
-    for (const auto& p : params) {
-      norms.push_back(p.grad().defined() ? p.grad().detach().to(torch::kFloat32).norm()
-                                         : torch::zeros({}, torch::TensorOptions().device(device_)));
-    }
-    last_norms = torch::stack(norms);
-    if (o.grad_clip > 0) {
-      // As torch.nn.utils.clip_grad_norm_: scale by min(1, clip / (norm + 1e-6)), no sync.
-      const auto coef =
-          (o.grad_clip / (last_norms.pow(2).sum().sqrt() + 1e-6)).clamp_max(1.0);
-      torch::NoGradGuard no_grad;
-      for (auto& p : params) {
-        if (p.grad().defined()) p.mutable_grad().mul_(coef);
-      }
-    }
+    last_norms = clip_gradients(params, o.grad_clip);
     opt_->step(lr);
     loss_sum += loss.detach();
     ++loss_n;

@@ -40,6 +40,11 @@ struct TrainResult {
   double seconds = 0;
 };
 
+/// Gradient norms of `params` (float32, one per parameter, 0 without a gradient), then, when
+/// max_norm > 0, every gradient scaled by min(1, max_norm / (total norm + 1e-6)) as PyTorch's
+/// clip_grad_norm_, without a device-to-host sync.
+torch::Tensor clip_gradients(const std::vector<torch::Tensor>& params, double max_norm);
+
 class Trainer {
  public:
   /// Prepares a run in `out_dir`. Without `resume` the folder must not hold a run yet; with it,

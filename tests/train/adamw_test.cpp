@@ -6,6 +6,7 @@
 
 #include "core/attention/registry.h"
 #include "core/train/adamw.h"
+#include "core/train/trainer.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/tolerances.h"
 
@@ -69,6 +70,30 @@ TEST(AdamW, DecaysWeightsButNotBiasesOrNorms) {
         const bool bias = n.size() > 5 && n.compare(n.size() - 5, 5, ".bias") == 0;
         EXPECT_EQ(decays(n), !(norm || bias)) << v.name << "/" << p << ": " << n;
       }
+    }
+  }
+}
+
+TEST(GradientClip, MatchesLibTorchClipGradNorm) {
+  for (const double max_norm : {0.5, 1e6}) {  // clipping, and a bound that never bites
+    torch::manual_seed(8);
+    std::vector<torch::Tensor> ours, ref;
+    for (const auto& shape : {std::vector<int64_t>{4, 3}, {5}, {2, 2, 2}}) {
+      auto g = torch::randn(shape, torch::kFloat64);
+      ours.push_back(torch::zeros(shape, torch::kFloat64).requires_grad_());
+      ref.push_back(torch::zeros(shape, torch::kFloat64).requires_grad_());
+      ours.back().mutable_grad() = g.clone();
+      ref.back().mutable_grad() = g.clone();
+    }
+    auto no_grad = torch::zeros({3}, torch::kFloat64).requires_grad_();  // no gradient at all
+    ours.push_back(no_grad);
+    const auto norms = clip_gradients(ours, max_norm);
+    const double total = torch::nn::utils::clip_grad_norm_(ref, max_norm);
+    EXPECT_NEAR(norms.pow(2).sum().sqrt().item<double>(), total, 1e-5 * total);
+    EXPECT_EQ(norms[3].item<double>(), 0.0);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      // The norms are float32 (one stack for every dtype): float32 rounding of the scale.
+      EXPECT_TRUE(test::all_close(ours[i].grad(), ref[i].grad(), {1e-9, 1e-6})) << i;
     }
   }
 }
