@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: MIT
 // attnscope-cli train (one run) and train-set (several runs at once, e.g. the default set on
-// one GPU). Both drive core/train/Trainer; they differ only in how many run and how progress
-// is shown.
+// one GPU). train drives core/train/Trainer; train-set starts one `train` process per config:
+// LibTorch runs every CUDA backward pass of a process on one engine thread, so runs in threads
+// of one process would queue behind each other, while processes share the GPU in parallel.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
+#include <fstream>
+#include <csignal>
+#include <fcntl.h>
+#include <sstream>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "core/train/trainer.h"
+#include "core/util/atomic_file.h"
 #include "core/util/device.h"
 
 namespace attn::cli {
@@ -27,6 +34,7 @@ const char* kTrainUsage =
     "  data, train: see README.md) into the run folder DIR. Checkpoints are written every\n"
     "  train.checkpoint_interval steps; Ctrl-C or the time limit saves the step reached and\n"
     "  stops; --resume continues exactly from the last save. DIR then opens in the viewer.\n"
+    "  --threads N sets LibTorch's CPU threads (default: all cores).\n"
     "  Exit codes: 0 done, 3 stopped at the time limit, 130 interrupted (both resumable).\n";
 
 const char* kTrainSetUsage =
@@ -34,9 +42,10 @@ const char* kTrainSetUsage =
     "                               [--device cuda|cpu] [--jobs N] [--resume]\n"
     "                               [--time-limit MINUTES]\n"
     "  Trains every config (FOLDER/*.json, or each --config) into DIR/<config name>/, N runs\n"
-    "  at a time in threads (default: all of them on CUDA, one on the CPU). With --resume,\n"
-    "  runs that have a saved state continue, finished ones are skipped, others start.\n"
-    "  Ends with a table of validation perplexities. Exit codes as for train.\n";
+    "  at a time, each a `train` process writing DIR/<name>/train_output.log (default N: all\n"
+    "  of them on CUDA, sharing the GPU; one on the CPU). With --resume, runs that have a saved\n"
+    "  state continue, finished ones are skipped, others start. Ctrl-C stops and saves them\n"
+    "  all. Ends with a table of validation perplexities. Exit codes as for train.\n";
 
 torch::Device device_from(const Args& args) {
   std::vector<std::string> warnings;
@@ -75,7 +84,8 @@ std::string fmt_rate(double tokens_per_s) {
 }  // namespace
 
 int cmd_train(int argc, char** argv, const CliContext& ctx) {
-  Args args(argc, argv, 2, {"config", "out", "device", "time-limit"}, {"resume", "help"});
+  Args args(argc, argv, 2, {"config", "out", "device", "time-limit", "threads"},
+            {"resume", "help"});
   if (args.has("help")) {
     std::fputs(kTrainUsage, stdout);
     return 0;
@@ -83,7 +93,7 @@ int cmd_train(int argc, char** argv, const CliContext& ctx) {
   const std::string out = args.required("out");
   const double limit = time_limit_s(args);
   TrainConfig config = load_train_config(args.required("config"));
-  init_torch_threads();
+  init_torch_threads(int(args.get_int("threads", 0, 0)));
   const auto device = device_from(args);
   Trainer trainer(config, out, device, args.has("resume"));
   if (trainer.start_step() > 0) {
@@ -116,6 +126,76 @@ int cmd_train(int argc, char** argv, const CliContext& ctx) {
   return interrupted ? 130 : 3;
 }
 
+namespace {
+struct SetRun {
+  std::string name, config, dir;
+  int64_t steps = 0;
+  pid_t pid = 0;
+  int exit_code = -1;  // -1: not finished
+  bool started = false;
+};
+
+/// The latest step in a run's train_log.jsonl (0 when none).
+int64_t logged_step(const std::string& dir) {
+  std::ifstream in(dir + "/train_log.jsonl");
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  try {
+    return last.empty() ? 0 : nlohmann::json::parse(last).value("step", int64_t(0));
+  } catch (const nlohmann::json::parse_error&) {
+    return 0;  // a line being written
+  }
+}
+
+std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw Error("cannot find this program's path (/proc/self/exe)");
+  return std::string(buf, size_t(n));
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+  const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0) throw Error("cannot write '" + log_path + "'");
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fd);
+    throw Error("cannot start a training process (fork failed)");
+  }
+  if (pid == 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(fd);
+    ::execv(cargv[0], cargv.data());
+    std::_Exit(127);
+  }
+  ::close(fd);
+  return pid;
+}
+
+std::string last_lines(const std::string& path, int n) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    // Progress bars redraw with carriage returns: keep what a terminal would show last.
+    const auto cr = line.rfind('\r');
+    if (cr != std::string::npos) line = line.substr(cr + 1);
+    if (!line.empty()) lines.push_back(line);
+  }
+  std::string out;
+  for (size_t i = lines.size() > size_t(n) ? lines.size() - size_t(n) : 0; i < lines.size(); ++i) {
+    out += "    " + lines[i] + "\n";
+  }
+  return out;
+}
+}  // namespace
+
 int cmd_train_set(int argc, char** argv, const CliContext& ctx) {
   Args args(argc, argv, 2, {"configs", "config", "out", "device", "jobs", "time-limit"},
             {"resume", "help"});
@@ -124,7 +204,7 @@ int cmd_train_set(int argc, char** argv, const CliContext& ctx) {
     return 0;
   }
   const std::string out = args.required("out");
-  const double limit = time_limit_s(args);
+  time_limit_s(args);  // checked here, passed on as given
   std::vector<std::string> paths = args.all("config");
   if (args.has("configs")) {
     const std::string folder = args.get("configs");
@@ -137,110 +217,113 @@ int cmd_train_set(int argc, char** argv, const CliContext& ctx) {
     paths.insert(paths.end(), found.begin(), found.end());
   }
   if (paths.empty()) throw UsageError("give --configs FOLDER or at least one --config FILE.json");
-  init_torch_threads();
   const auto device = device_from(args);
-  const int64_t jobs =
-      args.get_int("jobs", device.is_cuda() ? int64_t(paths.size()) : 1, 1);
+  const std::string device_name = device.is_cuda() ? device.str() : "cpu";
 
-  struct Run {
-    std::string name, dir;
-    std::unique_ptr<Trainer> trainer;
-    TrainResult result;
-    std::string error;
-    int64_t steps = 0;
-    std::atomic<int64_t> step{0};
-    std::atomic<double> tokens_per_s{0};
-  };
-  std::vector<std::unique_ptr<Run>> runs;
-  std::map<std::string, std::shared_ptr<const TrainData>> shared;  // one tokenized corpus each
+  std::vector<SetRun> runs;
   for (const auto& p : paths) {
-    auto run = std::make_unique<Run>();
-    run->name = fs::path(p).stem().string();
-    run->dir = (fs::path(out) / run->name).string();
-    const TrainConfig config = load_train_config(p);
-    const bool has_state = fs::exists(fs::path(run->dir) / "train_state.safetensors");
-    if (args.has("resume") && fs::exists(fs::path(run->dir) / "train_summary.json")) {
-      std::fprintf(stderr, "%s: already complete, skipped\n", run->name.c_str());
+    SetRun r;
+    r.config = fs::absolute(p).string();
+    r.name = fs::path(p).stem().string();
+    r.dir = (fs::path(out) / r.name).string();
+    r.steps = load_train_config(p).train.steps;  // every config is checked before any starts
+    if (args.has("resume") && fs::exists(fs::path(r.dir) / "train_summary.json")) {
+      std::fprintf(stderr, "%s: already complete, skipped\n", r.name.c_str());
       continue;
     }
-    auto& data = shared[train_data_key(config)];
-    if (!data) {
-      std::fprintf(stderr, "tokenizing %s ...\n", config.train_file.c_str());
-      data = load_train_data(config);
+    if (!args.has("resume") && fs::exists(fs::path(r.dir) / "train_state.safetensors")) {
+      throw ConfigError(r.dir + " already holds a training run: pass --resume to continue, or "
+                        "choose another --out folder");
     }
-    // Built one after another: each run's initial weights come from its own seed.
-    run->trainer = std::make_unique<Trainer>(config, run->dir, device,
-                                             args.has("resume") && has_state, data);
-    run->steps = config.train.steps;
-    run->step = run->trainer->start_step();
-    runs.push_back(std::move(run));
+    runs.push_back(r);
   }
   if (runs.empty()) {
     std::fprintf(stderr, "nothing to train\n");
     return 0;
   }
-  std::fprintf(stderr, "training %zu runs on %s, %lld at a time\n", runs.size(),
-               device.str().c_str(), (long long)jobs);
+  const int64_t jobs = std::min<int64_t>(
+      args.get_int("jobs", device.is_cuda() ? int64_t(runs.size()) : 1, 1), int64_t(runs.size()));
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int64_t threads = std::max<int64_t>(1, int64_t(cores) / jobs);
+  std::fprintf(stderr, "training %zu runs on %s, %lld at a time (logs: %s/<run>/train_output.log)\n",
+               runs.size(), device_name.c_str(), (long long)jobs, out.c_str());
 
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  auto worker = [&] {
-    for (;;) {
-      const size_t i = next.fetch_add(1);
-      if (i >= runs.size()) return;
-      Run& r = *runs[i];
-      try {
-        r.result = r.trainer->run(ctx.cancel, [&](const TrainProgress& p) {
-          r.step = p.step;
-          r.tokens_per_s = p.tokens_per_s;
-        }, limit);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mu);
-        r.error = e.what();
-      }
-      r.trainer.reset();  // frees the model and optimizer
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int64_t t = 0; t < std::min<int64_t>(jobs, int64_t(runs.size())); ++t) {
-    threads.emplace_back(worker);
-  }
-  ProgressBar bar("train-set");
+  const std::string exe = self_exe();
   int64_t total = 0;
-  for (const auto& r : runs) total += r->steps;
+  for (const auto& r : runs) total += r.steps;
+  ProgressBar bar("train-set");
+  bool forwarded = false;
   for (;;) {
-    int64_t done = 0, finished = 0;
-    double rate = 0;
-    for (const auto& r : runs) {
-      done += r->step;
-      rate += r->tokens_per_s;
-      if (r->step >= r->steps) ++finished;
+    int64_t running = 0, done = 0, finished = 0;
+    for (auto& r : runs) {
+      if (r.started && r.exit_code < 0) {
+        int status = 0;
+        if (::waitpid(r.pid, &status, WNOHANG) == r.pid) {
+          r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+      }
+      running += r.started && r.exit_code < 0;
     }
-    char detail[128];
-    std::snprintf(detail, sizeof detail, "%lld/%zu runs done  %s", (long long)finished,
-                  runs.size(), fmt_rate(rate).c_str());
+    const bool stopping = ctx.cancel && ctx.cancel->load();
+    if (stopping && !forwarded) {
+      for (const auto& r : runs) {
+        if (r.started && r.exit_code < 0) ::kill(r.pid, SIGINT);  // each saves and stops
+      }
+      forwarded = true;
+    }
+    for (auto& r : runs) {
+      if (stopping || running >= jobs || r.started) continue;
+      std::error_code ec;
+      fs::create_directories(r.dir, ec);
+      std::vector<std::string> cmd = {exe, "train", "--config", r.config, "--out", r.dir,
+                                      "--device", device_name, "--threads",
+                                      std::to_string(threads)};
+      if (fs::exists(fs::path(r.dir) / "train_state.safetensors")) cmd.push_back("--resume");
+      if (args.has("time-limit")) {
+        cmd.push_back("--time-limit");
+        cmd.push_back(args.get("time-limit"));
+      }
+      r.pid = spawn(cmd, r.dir + "/train_output.log");
+      r.started = true;
+      ++running;
+    }
+    for (const auto& r : runs) {
+      const int64_t s = r.exit_code == 0 ? r.steps : std::min(r.steps, logged_step(r.dir));
+      done += s;
+      finished += r.exit_code == 0;
+    }
+    char detail[96];
+    std::snprintf(detail, sizeof detail, "%lld/%zu runs done, %lld running", (long long)finished,
+                  runs.size(), (long long)running);
     bar.update(double(done) / double(total), detail);
-    if (next.load() >= runs.size() + threads.size()) break;  // every worker has returned
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    bool all_over = true;
+    for (const auto& r : runs) all_over &= (r.started || stopping) && (!r.started || r.exit_code >= 0);
+    if (all_over) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  for (auto& t : threads) t.join();
   bar.finish();
 
-  std::printf("%-28s %10s %8s %12s %12s %10s\n", "run", "parameters", "steps", "val ppl",
+  std::printf("%-24s %10s %8s %10s %12s %10s\n", "run", "parameters", "steps", "val ppl",
               "unigram ppl", "time");
   bool failed = false, incomplete = false;
   for (const auto& r : runs) {
-    if (!r->error.empty()) {
+    const fs::path summary = fs::path(r.dir) / "train_summary.json";
+    if (r.exit_code == 0 && fs::exists(summary)) {
+      const auto j = nlohmann::json::parse(read_file(summary.string()));
+      std::printf("%-24s %10lld %8lld %10s %12s %10s\n", r.name.c_str(),
+                  (long long)j.value("parameters", int64_t(0)), (long long)j.value("steps", int64_t(0)),
+                  fmt_ppl(j.value("val_ppl", std::nan(""))).c_str(),
+                  fmt_ppl(j.value("unigram_ppl", std::nan(""))).c_str(),
+                  format_duration(j.value("seconds", 0.0)).c_str());
+    } else if (r.exit_code == 3 || r.exit_code == 130 || !r.started) {
+      incomplete = true;
+      std::printf("%-24s %10s %8lld %10s %12s %10s  (stopped; --resume continues)\n",
+                  r.name.c_str(), "", (long long)logged_step(r.dir), "-", "-", "");
+    } else {
       failed = true;
-      std::printf("%-28s error: %s\n", r->name.c_str(), r->error.c_str());
-      continue;
+      std::printf("%-24s failed (exit %d); the end of %s/train_output.log:\n%s", r.name.c_str(),
+                  r.exit_code, r.dir.c_str(), last_lines(r.dir + "/train_output.log", 3).c_str());
     }
-    incomplete |= !r->result.complete;
-    std::printf("%-28s %10lld %8lld %12s %12s %10s%s\n", r->name.c_str(),
-                (long long)r->result.parameters, (long long)r->result.step,
-                fmt_ppl(r->result.val_ppl).c_str(), fmt_ppl(r->result.unigram_ppl).c_str(),
-                format_duration(r->result.seconds).c_str(),
-                r->result.complete ? "" : "  (stopped; --resume continues)");
   }
   if (failed) return 1;
   if (incomplete) return ctx.cancel && ctx.cancel->load() ? 130 : 3;

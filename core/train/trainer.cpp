@@ -14,7 +14,6 @@
 #include "core/util/atomic_file.h"
 #include "core/util/autocast.h"
 #include "core/util/error.h"
-#include "core/util/side_stream.h"
 
 namespace attn {
 
@@ -233,7 +232,6 @@ TrainResult Trainer::run(const std::atomic<bool>* cancel,
                          double time_limit_s) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  SideStreamGuard stream(device_);  // runs in other threads overlap on the GPU
   const TrainOptions& o = config_.train;
   const int64_t B = o.batch_size, L = config_.model.train_len, V = config_.model.vocab_size;
   const auto train = data_->train.to(device_);

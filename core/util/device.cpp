@@ -37,9 +37,9 @@ torch::Dtype resolve_dtype(const std::string& name, const torch::Device& device)
   throw ConfigError("dtype \"" + name + "\" is not valid: use float32, bfloat16 or float16");
 }
 
-void init_torch_threads() {
-  static const bool done = [] {
-    const unsigned n = std::thread::hardware_concurrency();
+void init_torch_threads(int threads) {
+  static const bool done = [threads] {
+    const unsigned n = threads > 0 ? unsigned(threads) : std::thread::hardware_concurrency();
     if (n > 0) torch::set_num_threads(int(n));
     return true;
   }();

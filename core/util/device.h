@@ -15,7 +15,8 @@ namespace attn {
 torch::Device resolve_device(const std::string& name, std::vector<std::string>* warnings);
 /// "float32", "bfloat16" or "float16"; half types only on CUDA. Throws ConfigError otherwise.
 torch::Dtype resolve_dtype(const std::string& name, const torch::Device& device);
-/// Sets LibTorch's intra-op threads to the machine's cores (once per process).
-void init_torch_threads();
+/// Sets LibTorch's intra-op threads to `threads`, or to the machine's cores when 0 (the first
+/// call in a process decides).
+void init_torch_threads(int threads = 0);
 
 }  // namespace attn

@@ -143,7 +143,7 @@ mkdir -p "$work/set"
 sed 's/STEPS/6/' "$work/run.json" >"$work/set/a.json"
 sed 's/STEPS/6/; s/"kerple"/"alibi"/' "$work/run.json" >"$work/set/b.json"
 cp "$work/tr.txt" "$work/va.txt" "$work/set/"
-expect 0 "train-set" -- "$cli" train-set --configs "$work/set" --out "$work/setrun" --device cpu
+expect 0 "train-set, two processes" -- "$cli" train-set --configs "$work/set" --out "$work/setrun" --device cpu --jobs 2
 grep -q "unigram ppl" "$work/out" && grep -q "^b " "$work/out" \
   || { echo "FAIL: train-set table"; fails=$((fails + 1)); }
 [ -f "$work/setrun/a/train_summary.json" ] && [ -f "$work/setrun/b/model.safetensors" ] \
