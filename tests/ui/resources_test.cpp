@@ -51,6 +51,16 @@ class ResourcesTest : public QObject {
     write(res.path() + "/checkpoints/c-model/config.json", "{}");
     QCOMPARE(defaultCheckpointDir(res.path()), res.path() + "/checkpoints/b-model");
     QVERIFY(defaultCheckpointDir(QString()).isEmpty());
+    // checkpoints/DEFAULT names the preferred one; a name without a config.json is passed over.
+    write(res.path() + "/checkpoints/DEFAULT", "c-model\n");
+    QCOMPARE(defaultCheckpointDir(res.path()), res.path() + "/checkpoints/c-model");
+    write(res.path() + "/checkpoints/DEFAULT", "a-empty\n");
+    QCOMPARE(defaultCheckpointDir(res.path()), res.path() + "/checkpoints/b-model");
+  }
+
+  void bundledDefaultIsTrained() {
+    const QString dir = defaultCheckpointDir(QStringLiteral(ATTN_RESOURCES_DIR));
+    QVERIFY(dir.endsWith(QStringLiteral("/kerple-dape-v2")));
   }
 
   void sampleTextOrBuiltIn() {

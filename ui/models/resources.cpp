@@ -30,7 +30,11 @@ QString findResourcesDir(const QString& envValue, const QString& exeDir) {
 QString defaultCheckpointDir(const QString& resourcesDir) {
   if (resourcesDir.isEmpty()) return QString();
   const QDir checkpoints(resourcesDir + QStringLiteral("/checkpoints"));
-  const QStringList names = checkpoints.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+  QStringList names = checkpoints.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+  QFile preferred(checkpoints.filePath(QStringLiteral("DEFAULT")));
+  if (preferred.open(QIODevice::ReadOnly)) {
+    names.prepend(QString::fromUtf8(preferred.readAll()).trimmed());
+  }
   for (const QString& name : names) {
     const QString dir = checkpoints.filePath(name);
     if (QFileInfo(dir + QStringLiteral("/config.json")).isFile()) return dir;

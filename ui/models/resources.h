@@ -12,8 +12,8 @@ namespace attn::ui {
 /// Empty when none exists.
 QString findResourcesDir(const QString& envValue, const QString& exeDir);
 
-/// The first folder under <resourcesDir>/checkpoints/ (by name) that holds a config.json; empty
-/// when there is none.
+/// The folder <resourcesDir>/checkpoints/DEFAULT names, else the first folder there (by name),
+/// that holds a config.json; empty when there is none.
 QString defaultCheckpointDir(const QString& resourcesDir);
 
 /// <resourcesDir>/text/sample.txt when it can be read, else a built-in sentence.
