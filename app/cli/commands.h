@@ -20,5 +20,6 @@ int cmd_bpe_train(int argc, char** argv, const CliContext& ctx);
 int cmd_variants(int argc, char** argv, const CliContext& ctx);
 int cmd_train(int argc, char** argv, const CliContext& ctx);
 int cmd_train_set(int argc, char** argv, const CliContext& ctx);
+int cmd_eval(int argc, char** argv, const CliContext& ctx);
 
 }  // namespace attn::cli

@@ -30,6 +30,7 @@ const char* kUsage =
     "                      and stages\n"
     "  train               train a model from a config file (resumable)\n"
     "  train-set           train several configs at once (the default set)\n"
+    "  eval                perplexity and attention statistics across input lengths\n"
     "\n"
     "`attnscope-cli <command> --help` describes each command; --version prints the version.\n";
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     if (cmd == "variants") return cmd_variants(argc, argv, ctx);
     if (cmd == "train") return cmd_train(argc, argv, ctx);
     if (cmd == "train-set") return cmd_train_set(argc, argv, ctx);
+    if (cmd == "eval") return cmd_eval(argc, argv, ctx);
     std::fprintf(stderr, "attnscope-cli: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

@@ -99,7 +99,7 @@ torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const Attentio
   // biases lose whole units at long distances (dape.md §8 #8).
   c.work_dtype = (q.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;
   c.record = [&](const std::string& stage, const torch::Tensor& t) {
-    if (sink && offered.count(stage)) {
+    if (sink && offered.count(stage) && sink->wants_stage(stage)) {
       sink->on_stage(in.layer, stage, zero_future(t, c.row_begin), c.row_begin);
     }
   };

@@ -23,6 +23,8 @@ class StageSink {
   /// key > query already zeroed. K grows with row_begin (causal chunks); keys >= K are zero.
   virtual void on_stage(int64_t layer, const std::string& stage, const torch::Tensor& rows,
                         int64_t row_begin) = 0;
+  /// Whether the sink wants this stage at all; others are not even masked for it.
+  virtual bool wants_stage(const std::string& stage) const { return true; }
 };
 
 /// What a forward pass passes down to every attention layer.

@@ -86,6 +86,7 @@ torch::Tensor TransformerLMImpl::hidden(const torch::Tensor& ids, const ForwardO
     if (opts.cancel && opts.cancel->load()) throw Cancelled();
     in.layer = l;
     x = blocks[l]->as<BlockImpl>()->forward(x, in);
+    if (opts.on_hidden) opts.on_hidden(l, x);
     if (opts.on_layer) opts.on_layer(l + 1);
   }
   return last == config_.n_layer - 1 ? ln_f->forward(x) : x;

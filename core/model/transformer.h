@@ -23,6 +23,8 @@ struct ForwardOptions {
   int64_t stop_after_layer = -1;        // >= 0: stop after this block (for traces)
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(int64_t layers_done)> on_layer;  // progress, after each block
+  /// Each block's output (B, N, C), before the final LayerNorm (for representation measures).
+  std::function<void(int64_t layer, const torch::Tensor& x)> on_hidden;
 };
 
 class BlockImpl : public torch::nn::Module {

@@ -31,7 +31,7 @@ grep -q "attnscope-cli" "$work/out" || { echo "FAIL: --version output"; fails=$(
 expect 0 "--help" -- "$cli" --help
 expect 2 "no command" -- "$cli"
 expect 2 "unknown command" -- "$cli" frobnicate
-for c in info trace tokenize init bpe-train variants train train-set; do
+for c in info trace tokenize init bpe-train variants train train-set eval; do
   expect 0 "$c --help" -- "$cli" "$c" --help
   grep -q "usage: attnscope-cli $c" "$work/out" || { echo "FAIL: $c --help text"; fails=$((fails + 1)); }
 done
@@ -148,6 +148,33 @@ grep -q "unigram ppl" "$work/out" && grep -q "^b " "$work/out" \
   || { echo "FAIL: train-set table"; fails=$((fails + 1)); }
 [ -f "$work/setrun/a/train_summary.json" ] && [ -f "$work/setrun/b/model.safetensors" ] \
   || { echo "FAIL: train-set run folders"; fails=$((fails + 1)); }
+
+# Length evaluation on the run trained above.
+expect 0 "eval" -- "$cli" eval --checkpoint "$work/run" --checkpoint "$work/setrun/b" --text "$work/va.txt" \
+  --lengths 16,32,64 --windows 3 --device cpu --out "$work/ev.json" --csv "$work/ev.csv"
+"$py" - "$work/ev.json" "$work/ev.csv" <<'PY' || { echo "FAIL: eval results"; fails=$((fails + 1)); }
+import json, sys, math
+r = json.load(open(sys.argv[1]))
+assert r["format"] == "attnscope-eval" and r["format_version"] == 1, r.get("format")
+assert [c["name"] for c in r["checkpoints"]] == ["run", "b"]
+for c in r["checkpoints"]:
+    assert [x["length"] for x in c["results"]] == [16, 32, 64]
+    for x in c["results"]:
+        assert x["windows"] == 3 and len(x["tail_ppl"]["per_window"]) == 3
+        assert 1 < x["ppl_tail"] < 300 and math.isfinite(x["ppl_window"])
+        assert len(x["layers"]) == 2 and len(x["layers"][0]["entropy"]) == 4
+        for layer in x["layers"]:
+            assert all(0 <= s <= 1 + 1e-6 for s in layer["sink"]), layer["sink"]
+lines = open(sys.argv[2]).read().strip().split("\n")
+assert lines[0].startswith("checkpoint,variant,position") and len(lines) == 7, lines
+print("eval results ok")
+PY
+expect 0 "eval on the test split" -- "$cli" eval --checkpoint "$work/run" --split test --lengths 64 --windows 2 --device cpu --out "$work/ev2.json"
+grep -q '"brown/test"' "$work/ev2.json" || { echo "FAIL: eval --split text label"; fails=$((fails + 1)); }
+expect 1 "eval length beyond the text" -- "$cli" eval --checkpoint "$work/run" --text "$work/va.txt" --lengths 100000 --out "$work/x.json"
+stderr_has "length 100000" "names the length"
+expect 2 "eval split and text" -- "$cli" eval --checkpoint "$work/run" --split test --text "$work/va.txt" --out "$work/x.json"
+expect 2 "eval bad split" -- "$cli" eval --checkpoint "$work/run" --split dev --out "$work/x.json"
 
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"
