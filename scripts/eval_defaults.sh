@@ -21,7 +21,7 @@ done
 out=$root/resources/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mapfile -t cks < <(ls -d "$root"/resources/checkpoints/*/ | sed 's:/$::')
+mapfile -t cks < <(ls "$root"/resources/checkpoints/*/config.json | xargs -n1 dirname)
 pids=()
 for ((g = 0; g < groups; g++)); do
   args=()
