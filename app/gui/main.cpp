@@ -4,6 +4,7 @@
 // runs. --screenshot grabs the window once the first map is shown, for tests and the README.
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QFile>
+#include <QtCore/QFileInfo>
 #include <QtCore/QTimer>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QStatusBar>
@@ -13,6 +14,7 @@
 #include "ui/models/attention_view_model.h"
 #include "ui/models/resources.h"
 #include "ui/models/session_backend.h"
+#include "ui/widgets/extrapolation_plot.h"
 #include "ui/widgets/main_window.h"
 
 namespace {
@@ -48,7 +50,17 @@ int main(int argc, char** argv) {
       QStringLiteral("screenshot"),
       QStringLiteral("Save the window as PNG once the first map is shown, then quit."),
       QStringLiteral("PNG"));
-  parser.addOptions({checkpointOption, textOption, deviceOption, screenshotOption});
+  const QCommandLineOption resultsOption(
+      QStringLiteral("results"),
+      QStringLiteral("Results of attnscope-cli eval to show as length-extrapolation curves "
+                     "(default: resources/results/extrapolation.json)."),
+      QStringLiteral("FILE"));
+  const QCommandLineOption exportCurvesOption(
+      QStringLiteral("export-curves"),
+      QStringLiteral("Write the length-extrapolation curves as a figure (.png or .pdf), then quit."),
+      QStringLiteral("FILE"));
+  parser.addOptions({checkpointOption, textOption, deviceOption, screenshotOption, resultsOption,
+                     exportCurvesOption});
   parser.process(app);  // exits on --help, --version and unknown options
 
   const QString device = parser.value(deviceOption);
@@ -73,6 +85,23 @@ int main(int argc, char** argv) {
   attn::ui::AttentionViewModel model(std::make_unique<attn::ui::SessionBackend>());
   model.setDevice(device);
   attn::ui::MainWindow window(&model);
+  QString results = parser.value(resultsOption);
+  if (results.isEmpty() && !resources.isEmpty() &&
+      QFileInfo::exists(resources + QStringLiteral("/results/extrapolation.json"))) {
+    results = resources + QStringLiteral("/results/extrapolation.json");
+  }
+  const bool shown = !results.isEmpty() && window.showResults(results);
+  if (!shown && parser.isSet(resultsOption)) {
+    std::fprintf(stderr, "attnscope: %s\n", qPrintable(window.statusBar()->currentMessage()));
+  }
+  if (parser.isSet(exportCurvesOption)) {
+    if (!shown) return fail(QStringLiteral("no results to draw: give --results FILE"), 1);
+    QString error;
+    if (!window.extrapolationPlot()->exportTo(parser.value(exportCurvesOption), 900, 560, &error)) {
+      return fail(error, 1);
+    }
+    return 0;
+  }
   model.setText(text);
   if (checkpoint.isEmpty()) {
     const QString message =

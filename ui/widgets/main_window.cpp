@@ -26,7 +26,10 @@
 #include <QtWidgets/QVBoxLayout>
 
 #include "ui/models/attention_view_model.h"
+#include "core/eval/eval_results.h"
+#include "core/util/error.h"
 #include "ui/widgets/attention_map_widget.h"
+#include "ui/widgets/extrapolation_plot.h"
 #include "ui/widgets/qcustomplot_include.h"
 
 namespace attn::ui {
@@ -55,6 +58,13 @@ MainWindow::MainWindow(AttentionViewModel* model, QWidget* parent)
   dock->setWidget(buildSidePanel());
   addDockWidget(Qt::LeftDockWidgetArea, dock);
 
+  m_curves = new ExtrapolationPlot(this);
+  m_curvesDock = new QDockWidget(tr("Length extrapolation"), this);
+  m_curvesDock->setObjectName(QStringLiteral("extrapolationPanel"));
+  m_curvesDock->setWidget(m_curves);
+  addDockWidget(Qt::BottomDockWidgetArea, m_curvesDock);
+  m_curvesDock->hide();  // shown once results are loaded
+
   buildMenus();
   connectModel();
   showSummary();
@@ -77,10 +87,30 @@ void MainWindow::buildMenus() {
   QAction* open = file->addAction(tr("&Open checkpoint directory…"));
   open->setShortcut(QKeySequence::Open);
   connect(open, &QAction::triggered, this, &MainWindow::chooseCheckpoint);
+  QAction* results = file->addAction(tr("Open &evaluation results…"));
+  connect(results, &QAction::triggered, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open evaluation results"), QString(), tr("Evaluation results (*.json)"));
+    if (!path.isEmpty()) showResults(path);
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);
   connect(quit, &QAction::triggered, this, &QWidget::close);
+}
+
+bool MainWindow::showResults(const QString& path) {
+  try {
+    const EvalResults results = read_eval_results(path.toStdString());
+    m_curves->setResults(results);
+    m_curvesDock->show();
+    statusBar()->showMessage(tr("Evaluation results: %1").arg(QFileInfo(path).fileName()));
+    return true;
+  } catch (const Error& e) {
+    m_curves->clear(tr("Cannot read the results."));
+    showError(fromStd(e.what()));
+    return false;
+  }
 }
 
 QWidget* MainWindow::buildSidePanel() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // MainWindow: the first AttnScope window. It only builds widgets (a left dock with the checkpoint
-// summary, text, layer/head selectors and job progress; the attention map in the centre) and
+// summary, text, layer/head selectors and job progress; the attention map in the centre; a bottom
+// dock with the length-extrapolation curves of a results file) and
 // connects them to an AttentionViewModel, which holds all state and runs nothing on this thread.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <QtGui/QPixmap>
 #include <QtWidgets/QMainWindow>
 
+class QDockWidget;
 class QLabel;
 class QMessageBox;
 class QPlainTextEdit;
@@ -19,6 +21,7 @@ namespace attn::ui {
 
 class AttentionMapWidget;
 class AttentionViewModel;
+class ExtrapolationPlot;
 
 class MainWindow final : public QMainWindow {
   Q_OBJECT
@@ -29,6 +32,10 @@ class MainWindow final : public QMainWindow {
   ~MainWindow() override;
 
   AttentionMapWidget* mapWidget() const { return m_map; }
+  ExtrapolationPlot* extrapolationPlot() const { return m_curves; }
+  /// Loads a results file of attnscope-cli eval into the length-extrapolation panel; on a bad
+  /// file shows the error (naming file and field) and returns false.
+  bool showResults(const QString& path);
   /// The window as it looks now, with the map freshly drawn (for --screenshot and tests).
   QPixmap screenshot();
 
@@ -48,6 +55,8 @@ class MainWindow final : public QMainWindow {
 
   AttentionViewModel* m_model = nullptr;
   AttentionMapWidget* m_map = nullptr;
+  ExtrapolationPlot* m_curves = nullptr;
+  QDockWidget* m_curvesDock = nullptr;
   QLabel* m_summaryLabel = nullptr;
   QLabel* m_untrainedLabel = nullptr;
   QPlainTextEdit* m_textEdit = nullptr;
