@@ -39,6 +39,9 @@ ExtrapolationPlot::ExtrapolationPlot(QWidget* parent) : QWidget(parent) {
   m_plot->legend->setFont(QFont(font().family(), 8));
   m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
   m_plot->legend->setBrush(QBrush(QColor(255, 255, 255, 220)));
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
+  m_plot->legend->setWrap(3);  // three entries a row: twelve curves fit a low panel
+  setMinimumHeight(260);
   clear(tr("No evaluation results: File > Open evaluation results, or run attnscope-cli eval."));
 }
 
@@ -91,8 +94,8 @@ void ExtrapolationPlot::setResults(const EvalResults& r) {
     }
   }
   m_plot->yAxis->setTicker(yt);
-  m_plot->yAxis->setLabel(tr("perplexity of the last %1 tokens (%2, %3 windows)")
-                              .arg(r.tail)
+  m_plot->yAxis->setLabel(tr("perplexity, last %1 tokens").arg(r.tail));
+  m_plot->xAxis->setLabel(tr("evaluation length (tokens); text %1, %2 windows per length")
                               .arg(QString::fromStdString(r.text))
                               .arg(r.windows));
   if (train_len > 0) {

@@ -72,7 +72,7 @@ MainWindow::MainWindow(AttentionViewModel* model, QWidget* parent)
   showTokenCount();
   showBusy(m_model->isBusy());
   showMap();
-  resize(1200, 760);
+  resize(1200, 960);
 }
 
 MainWindow::~MainWindow() = default;
@@ -103,7 +103,10 @@ bool MainWindow::showResults(const QString& path) {
   try {
     const EvalResults results = read_eval_results(path.toStdString());
     m_curves->setResults(results);
-    m_curvesDock->show();
+    if (!m_curvesDock->isVisible()) {
+      m_curvesDock->show();
+      resizeDocks({m_curvesDock}, {300}, Qt::Vertical);
+    }
     statusBar()->showMessage(tr("Evaluation results: %1").arg(QFileInfo(path).fileName()));
     return true;
   } catch (const Error& e) {
