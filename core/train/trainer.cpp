@@ -112,10 +112,22 @@ Trainer::Trainer(TrainConfig config, std::string out_dir, torch::Device device, 
   for (const auto& item : model_->named_parameters(true)) named.emplace_back(item.key(), item.value());
   opt_ = std::make_unique<AdamW>(named, ao);
   if (resume) {
+    remove_stale_temporaries();
     restore();
   } else {
     write_file_atomic((fs::path(dir_) / kConfigCopy).string(), config_.source.dump(2) + "\n");
     write_file_atomic((fs::path(dir_) / kLogFile).string(), "");
+  }
+}
+
+void Trainer::remove_stale_temporaries() {
+  // A run killed while writing leaves "<file>.tmp.<pid>[.<n>]" beside the intact old file.
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) {
+      std::error_code ec;
+      fs::remove(e.path(), ec);
+    }
   }
 }
 

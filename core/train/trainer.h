@@ -62,6 +62,7 @@ class Trainer {
  private:
   void save(bool final_checkpoint, double elapsed_s);
   void restore();
+  void remove_stale_temporaries();
   void append_log(const nlohmann::json& record);
   double validate(int64_t max_windows);
 

@@ -88,9 +88,12 @@ TEST_F(TrainerTest, CancelledRunResumesToTheSameWeights) {
     std::ofstream log(path("b/train_log.jsonl"), std::ios::app);
     log << "{\"step\": 12, \"loss\": 1.";
   }
+  // And a kill while writing left a temporary file beside the whole old one.
+  write_file_atomic(path("b/train_state.safetensors.tmp.999.0"), "half a fi");
   cancel = false;
   Trainer second(config(j), path("b"), torch::kCPU, true);
   EXPECT_EQ(second.start_step(), 11);
+  EXPECT_FALSE(std::filesystem::exists(path("b/train_state.safetensors.tmp.999.0")));
   ASSERT_TRUE(second.run(&cancel).complete);
 
   const auto a = read_state(path("a/train_state.safetensors"));
