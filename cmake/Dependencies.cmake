@@ -2,7 +2,9 @@
 # Finds LibTorch, nlohmann/json, GoogleTest and (for the UI) Qt 6 with QCustomPlot's Qt 6 build.
 # On machines without Debian's packages (the GPU machine), nlohmann/json and GoogleTest can come
 # from source folders given as ATTN_JSON_INCLUDE_DIR and ATTN_GTEST_SOURCE_DIR.
-find_package(Torch REQUIRED)
+if(NOT ATTN_FUZZ)
+  find_package(Torch REQUIRED)
+endif()
 
 find_package(nlohmann_json 3.11 QUIET)
 if(NOT nlohmann_json_FOUND)

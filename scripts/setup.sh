@@ -10,6 +10,7 @@ packages=(
   libtorch-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
   libopenblas0-openmp   # without it LibTorch uses the reference BLAS, about 10x slower
   xvfb xauth poppler-utils   # headless window tests and figure checks
+  clang libclang-rt-14-dev   # libFuzzer and sanitizers for scripts/fuzz.sh
 )
 
 missing=()

@@ -42,7 +42,7 @@ int cmd_init(int argc, char** argv, const CliContext&) {
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(read_file(config_path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(config_path + ": not valid JSON (" + e.what() + ")");
   }
   const ModelConfig config = model_config_from_json(root, config_path);

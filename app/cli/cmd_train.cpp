@@ -144,7 +144,7 @@ int64_t logged_step(const std::string& dir) {
   }
   try {
     return last.empty() ? 0 : nlohmann::json::parse(last).value("step", int64_t(0));
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     return 0;  // a line being written
   }
 }

@@ -53,10 +53,14 @@ double head_mean(const nlohmann::json& layer, const char* key, const std::string
 }  // namespace
 
 EvalResults read_eval_results(const std::string& path) {
+  return parse_eval_results(read_file(path), path);
+}
+
+EvalResults parse_eval_results(const std::string& json_text, const std::string& path) {
   nlohmann::json root;
   try {
-    root = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+    root = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
     throw FormatError(path + ": not valid JSON (" + e.what() + ")");
   }
   if (text(root, "format", path, "") != "attnscope-eval") {

@@ -32,5 +32,7 @@ struct EvalResults {
 /// Reads and checks a results file. Throws FormatError naming the file and the field (and the
 /// version this build reads when the file is newer).
 EvalResults read_eval_results(const std::string& path);
+/// The same from the file's text; `origin` names it in messages.
+EvalResults parse_eval_results(const std::string& json_text, const std::string& origin);
 
 }  // namespace attn

@@ -102,6 +102,8 @@ ReaderJson reader_parse_header(const uint8_t* first, const uint8_t* last,
                       std::to_string(e.byte) + " of the " + std::to_string(last - first) +
                       "-byte header (file offset " + std::to_string(7 + e.byte) + "): " +
                       reader_printable(e.what(), 240));
+  } catch (const ReaderJson::exception& e) {  // e.g. a number too large for a double
+    throw FormatError(label + ": header is not usable JSON: " + reader_printable(e.what(), 240));
   }
 }
 

@@ -45,7 +45,7 @@ nlohmann::json read_checkpoint_config(const std::string& dir, ModelConfig* confi
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
   }
   if (!root.is_object()) throw ConfigError(path + ": the top level must be a JSON object");

@@ -142,6 +142,9 @@ BpeTokenizer BpeTokenizer::from_json(std::string_view json_text, const std::stri
   } catch (const d::Json::parse_error& e) {
     d::fail(where, "invalid JSON at byte " + std::to_string(e.byte) + " (" + e.what() +
                        "); expected a Hugging Face tokenizer.json");
+  } catch (const d::Json::exception& e) {  // e.g. a number too large for a double
+    d::fail(where, std::string("unusable JSON (") + e.what() +
+                       "); expected a Hugging Face tokenizer.json");
   }
   if (!root.is_object()) d::fail(where, "the top level must be a JSON object");
   const auto model = root.find("model");

@@ -125,7 +125,7 @@ TrainConfig load_train_config(const std::string& path) {
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(path + ": not valid JSON (" + e.what() + ")");
   }
   return train_config_from_json(root, path);

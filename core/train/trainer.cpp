@@ -47,7 +47,7 @@ void truncate_log(const std::string& path, int64_t step) {
           j.at("step").get<int64_t>() <= step) {
         kept += line + "\n";
       }
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {
       // an unfinished last line: the run stopped while writing it
     }
   }
@@ -136,7 +136,7 @@ void Trainer::restore() {
   nlohmann::json started;
   try {
     started = nlohmann::json::parse(read_file(copy));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(copy + ": not valid JSON (" + e.what() + ")");
   }
   const auto patch = nlohmann::json::diff(started, config_.source);

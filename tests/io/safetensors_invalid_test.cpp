@@ -52,6 +52,12 @@ TEST(InvalidFileTest, HeaderNotJsonGivesBytePosition) {
   EXPECT_TRUE(parse_fails(make_file(""), {"not valid UTF-8 JSON", "byte"}));
 }
 
+TEST(InvalidFileTest, NumberTooLargeIsAnErrorNotACrash) {
+  // Found by tests/fuzz: nlohmann::json throws out_of_range (not parse_error) for 1e999.
+  EXPECT_TRUE(parse_fails(make_file(R"({"__metadata__": {}, "w": 1e999})"),
+                          {"not usable JSON", "number overflow"}));
+}
+
 TEST(InvalidFileTest, HeaderNotUtf8) {
   EXPECT_TRUE(parse_fails(make_file("{\"w\xff\":{" + kGood + "}}", kEight),
                           {"not valid UTF-8 JSON", "byte"}));
