@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "app/cli/args.h"
 
+#include <unistd.h>
+
 #include "core/util/atomic_file.h"
 #include "core/util/text_file.h"
 
@@ -99,5 +101,12 @@ std::vector<int64_t> Args::get_int_list(const std::string& name) const {
 }
 
 std::string read_text_file(const std::string& path) { return read_text(path); }
+
+std::string self_exe_path() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw Error("cannot find this program's path (/proc/self/exe)");
+  return std::string(buf, size_t(n));
+}
 
 }  // namespace attn::cli

@@ -42,6 +42,9 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+/// This program's own path (from /proc/self/exe). Throws attn::Error when it cannot be read.
+std::string self_exe_path();
+
 /// Reads a text file for --text (".gz" decompressed; UTF-8 checked later by the tokenizer).
 std::string read_text_file(const std::string& path);
 

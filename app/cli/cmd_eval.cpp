@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
@@ -39,12 +38,8 @@ const char* kEvalUsage =
 std::string resources_dir() {
   std::vector<fs::path> candidates;
   if (const char* env = std::getenv("ATTNSCOPE_RESOURCES")) candidates.emplace_back(env);
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) {
-    fs::path dir = fs::path(std::string(buf, size_t(n))).parent_path();
-    for (int up = 0; up < 4; ++up, dir = dir.parent_path()) candidates.push_back(dir / "resources");
-  }
+  fs::path dir = fs::path(self_exe_path()).parent_path();
+  for (int up = 0; up < 4; ++up, dir = dir.parent_path()) candidates.push_back(dir / "resources");
 #ifdef ATTN_RESOURCES_DIR
   candidates.emplace_back(ATTN_RESOURCES_DIR);
 #endif

@@ -149,13 +149,6 @@ int64_t logged_step(const std::string& dir) {
   }
 }
 
-std::string self_exe() {
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw Error("cannot find this program's path (/proc/self/exe)");
-  return std::string(buf, size_t(n));
-}
-
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
   const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) throw Error("cannot write '" + log_path + "'");
@@ -248,7 +241,7 @@ int cmd_train_set(int argc, char** argv, const CliContext& ctx) {
   std::fprintf(stderr, "training %zu runs on %s, %lld at a time (logs: %s/<run>/train_output.log)\n",
                runs.size(), device_name.c_str(), (long long)jobs, out.c_str());
 
-  const std::string exe = self_exe();
+  const std::string exe = self_exe_path();
   int64_t total = 0;
   for (const auto& r : runs) total += r.steps;
   ProgressBar bar("train-set");
