@@ -4,10 +4,11 @@
 #include "core/api/session.h"
 
 #include <chrono>
+#include <algorithm>
 #include <set>
 
 #include "core/model/checkpoint.h"
-#include "core/model/trace.h"
+#include "core/model/map_view.h"
 #include "core/util/device.h"
 #include "core/util/error.h"
 
@@ -66,21 +67,12 @@ std::vector<TokenInfo> Session::tokenize(const std::string& text) const {
 LayerTrace Session::trace(const TraceRequest& req) const {
   const auto start = std::chrono::steady_clock::now();
   const auto& s = impl_->summary;
-  if (req.layer < 0 || req.layer >= s.n_layer) {
-    throw ConfigError("layer " + std::to_string(req.layer) + " does not exist: the model has " +
-                      std::to_string(s.n_layer) + " layers (0.." + std::to_string(s.n_layer - 1) +
-                      ")");
-  }
-  const auto layer_stages = impl_->ck.model->stages(req.layer);
-  std::set<std::string> stages(req.stages.begin(), req.stages.end());
-  for (const auto& st : stages) {
-    if (std::find(layer_stages.begin(), layer_stages.end(), st) == layer_stages.end()) {
-      throw ConfigError("stage \"" + st + "\" is not offered by layer " +
-                        std::to_string(req.layer) + " of variant " + s.variant);
-    }
-  }
+  std::vector<MapRequest> wanted = req.maps;
+  if (wanted.empty()) wanted.push_back(MapRequest{req.layer, req.stages});
+  for (const auto& m : wanted) check_request(m);
+
   LayerTrace out;
-  out.layer = req.layer;
+  out.layer = wanted.front().layer;
   out.tokens = tokenize(req.text);
   if (out.tokens.empty()) throw Error("the text is empty: type or load a text to trace");
   if (req.max_tokens > 0 && int64_t(out.tokens.size()) > req.max_tokens) {
@@ -88,32 +80,81 @@ LayerTrace Session::trace(const TraceRequest& req) const {
     out.truncated = true;
   }
   const int64_t N = int64_t(out.tokens.size());
+  std::vector<ViewSpec> specs;
+  int64_t deepest = 0;
+  for (const auto& m : wanted) {
+    const auto offered = impl_->ck.model->stages(m.layer);
+    ViewSpec spec;
+    spec.layer = m.layer;
+    spec.stages = m.stages.empty() ? std::set<std::string>(offered.begin(), offered.end())
+                                   : std::set<std::string>(m.stages.begin(), m.stages.end());
+    spec.window = make_window(N, m.q0, m.q1, m.k0, m.k1, m.grid);
+    spec.pool = m.pool == "mean" ? PoolMode::Mean : PoolMode::Extreme;
+    specs.push_back(std::move(spec));
+    deepest = std::max(deepest, m.layer);
+  }
   std::vector<int64_t> ids;
   for (const auto& t : out.tokens) ids.push_back(t.id);
-  MapCollector collector({req.layer}, stages, N);
+  ViewCollector collector(specs);
   ForwardOptions opts;
   opts.sink = &collector;
-  opts.stop_after_layer = req.layer;
+  opts.stop_after_layer = deepest;
   opts.cancel = req.cancel;
   if (req.progress) {
-    opts.on_layer = [&](int64_t done) { req.progress(double(done) / double(req.layer + 1)); };
+    opts.on_layer = [&](int64_t done) { req.progress(double(done) / double(deepest + 1)); };
   }
   {
     torch::NoGradGuard no_grad;
     auto x = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(impl_->device);  // (1, N)
     impl_->ck.model->hidden(x, opts);
   }
-  const auto& maps = collector.layers().at(req.layer).stages;
-  for (const auto& name : layer_stages) {
-    auto it = maps.find(name);
-    if (it == maps.end()) continue;
-    StageMap m{name, s.n_head, N, {}};
-    const auto& t = it->second;  // (H, N, N) float32, contiguous
-    m.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    out.maps.push_back(std::move(m));
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const auto& spec = specs[i];
+    for (const auto& name : impl_->ck.model->stages(spec.layer)) {
+      if (spec.stages.count(name) == 0) continue;
+      const auto t = collector.view(i, name).contiguous();  // (H, rows, cols)
+      StageMap m;
+      m.stage = name;
+      m.layer = spec.layer;
+      m.n_head = s.n_head;
+      m.n = N;
+      m.q0 = spec.window.q0;
+      m.q1 = spec.window.q1;
+      m.k0 = spec.window.k0;
+      m.k1 = spec.window.k1;
+      m.step = spec.window.step;
+      m.rows = spec.window.rows();
+      m.cols = spec.window.cols();
+      m.pool = spec.pool == PoolMode::Mean ? "mean" : "extreme";
+      m.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+      out.maps.push_back(std::move(m));
+    }
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
+}
+
+void Session::check_request(const MapRequest& m) const {
+  const auto& s = impl_->summary;
+  if (m.layer < 0 || m.layer >= s.n_layer) {
+    throw ConfigError("layer " + std::to_string(m.layer) + " does not exist: the model has " +
+                      std::to_string(s.n_layer) + " layers (0.." + std::to_string(s.n_layer - 1) +
+                      ")");
+  }
+  const auto offered = impl_->ck.model->stages(m.layer);
+  for (const auto& st : m.stages) {
+    if (std::find(offered.begin(), offered.end(), st) == offered.end()) {
+      std::string names;
+      for (const auto& o : offered) names += (names.empty() ? "" : ", ") + o;
+      throw ConfigError("stage \"" + st + "\" is not offered by layer " +
+                        std::to_string(m.layer) + " of variant " + s.variant + " (it offers " +
+                        names + ")");
+    }
+  }
+  if (m.pool != "extreme" && m.pool != "mean") {
+    throw ConfigError("pool \"" + m.pool + "\" is unknown: use \"extreme\" or \"mean\"");
+  }
+  if (m.grid < 0) throw ConfigError("grid " + std::to_string(m.grid) + " must be >= 0");
 }
 
 }  // namespace attn

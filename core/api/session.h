@@ -39,19 +39,44 @@ struct TokenInfo {
   int64_t end = 0;
 };
 
-/// One stage of one layer: values[h * n * n + i * n + j], query i, key j; zero where j > i.
+/// One stage of one layer seen through a window: cell (r, c) covers queries
+/// [q0 + r*step, q0 + (r+1)*step) and keys [k0 + c*step, k0 + (c+1)*step) (clipped to q1, k1).
+/// values[(h * rows + r) * cols + c]; NaN where the cell has no causal entry (key > query
+/// throughout). step 1 is the exact map; larger steps pool as the request said.
 struct StageMap {
   std::string stage;
+  int64_t layer = 0;
   int64_t n_head = 0;
-  int64_t n = 0;
+  int64_t n = 0;  // tokens of the traced text
+  int64_t q0 = 0, q1 = 0, k0 = 0, k1 = 0;
+  int64_t step = 1;
+  int64_t rows = 0, cols = 0;
+  std::string pool;  // "extreme" or "mean" (step > 1)
   std::vector<float> values;
-  float at(int64_t h, int64_t i, int64_t j) const { return values[(h * n + i) * n + j]; }
+  float at(int64_t h, int64_t r, int64_t c) const { return values[(h * rows + r) * cols + c]; }
+  /// The whole map of one head, rows * cols values.
+  std::vector<float> head(int64_t h) const {
+    const auto cells = rows * cols;
+    return std::vector<float>(values.begin() + h * cells, values.begin() + (h + 1) * cells);
+  }
+};
+
+/// One view to compute: stages of a layer over a window, at most `grid` cells a side.
+struct MapRequest {
+  int64_t layer = 0;
+  std::vector<std::string> stages;            // empty: every stage the layer offers
+  int64_t q0 = 0, q1 = -1, k0 = 0, k1 = -1;   // token window; q1, k1 < 0: to the end;
+                                              // q0, k0 < 0: from the end (-1: last token)
+  int64_t grid = 0;                           // most cells a side; 0: exact (step 1)
+  std::string pool = "extreme";               // "extreme" (largest magnitude) or "mean"
 };
 
 struct TraceRequest {
   std::string text;
-  int64_t layer = 0;
+  int64_t layer = 0;                // with `stages`: the view when `maps` is empty
   std::vector<std::string> stages;  // empty: all stages of the variant
+  /// The views to compute in one forward pass (it runs up to the deepest layer asked for).
+  std::vector<MapRequest> maps;
   int64_t max_tokens = 0;           // 0: no limit; else the text is cut to its first max_tokens
   const std::atomic<bool>* cancel = nullptr;      // checked between layers and query chunks
   std::function<void(double fraction)> progress;  // 0..1, called from the computing thread
@@ -60,9 +85,16 @@ struct TraceRequest {
 struct LayerTrace {
   int64_t layer = 0;
   std::vector<TokenInfo> tokens;
-  std::vector<StageMap> maps;
-  bool truncated = false;  // true when max_tokens cut the text
+  std::vector<StageMap> maps;  // request order, then the layer's stage order
+  bool truncated = false;      // true when max_tokens cut the text
   double seconds = 0.0;
+  /// The first map of `stage` in `layer`, or nullptr.
+  const StageMap* find(const std::string& stage, int64_t layer) const {
+    for (const auto& m : maps) {
+      if (m.stage == stage && m.layer == layer) return &m;
+    }
+    return nullptr;
+  }
 };
 
 class Session {
@@ -79,12 +111,14 @@ class Session {
   const std::vector<std::string>& warnings() const;
   /// Throws TokenizerError (invalid UTF-8, with its byte offset).
   std::vector<TokenInfo> tokenize(const std::string& text) const;
-  /// Runs the model up to `layer` and returns its stage maps. Throws attn::Cancelled when
-  /// cancelled, attn::Error on bad input (empty text, unknown stage, layer out of range).
+  /// Runs the model up to the deepest layer asked for and returns the requested views. Throws
+  /// attn::Cancelled when cancelled, attn::Error on bad input (empty text, unknown stage, layer
+  /// out of range, empty window, unknown pool mode).
   LayerTrace trace(const TraceRequest& request) const;
 
  private:
   struct Impl;
+  void check_request(const MapRequest& m) const;
   explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

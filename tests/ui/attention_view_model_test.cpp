@@ -61,7 +61,20 @@ class AttentionViewModelTest : public QObject {
     const std::vector<float> map = m_model->headMap();
     QCOMPARE(map.size(), std::size_t{9});
     QCOMPARE(map[2 * 3 + 0], 1.0f / 3.0f);  // head 0, query 2 attends uniformly
-    QCOMPARE(map[0 * 3 + 1], 0.0f);         // masked future
+    QVERIFY(std::isnan(map[0 * 3 + 1]));    // masked future
+    QCOMPARE(m_model->panelStages(), (QStringList{"raw", "probs"}));  // raw next to processed
+    QCOMPARE(m_model->profileStages(), (QStringList{"raw", "probs"}));
+    for (int layer = 0; layer < kFakeLayers; ++layer) {
+      const attn::StageMap* thumb = m_model->overviewMap(layer);
+      QVERIFY(thumb != nullptr);
+      QCOMPARE(thumb->stage, std::string("probs"));
+      QCOMPARE(thumb->rows, int64_t{3});
+    }
+    const attn::StageMap* row = m_model->profileMap(QStringLiteral("raw"));
+    QVERIFY(row != nullptr);
+    QCOMPARE(row->q0, int64_t{2});  // no row chosen: the last token
+    QCOMPARE(row->rows, int64_t{1});
+    QCOMPARE(row->at(0, 0, 0), 2.0f);
     QCOMPARE(m_control->tracesStarted.load(), 1);
   }
 
@@ -204,12 +217,75 @@ class AttentionViewModelTest : public QObject {
     const std::vector<float> map = m_model->headMap();
     QCOMPARE(map[1 * 3 + 1], 1.0f);  // head 1 attends to itself only
     QCOMPARE(map[1 * 3 + 0], 0.0f);
+    QVERIFY(std::isnan(map[1 * 3 + 2]));
     m_model->setHead(7);  // out of range: clamped to the last head, which it already is
     QCOMPARE(head.count(), 1);
     QVERIFY(!m_model->isBusy());
     QTest::qWait(2 * kDebounceMs);
     QCOMPARE(m_control->tracesStarted.load(), 1);
     QCOMPARE(traced.count(), 0);
+  }
+
+  void queryRowRerunsOnlyTheProfile() {
+    openWith(QStringLiteral("a b c d e"));
+    QSignalSpy traced(m_model.get(), &AttentionViewModel::traceChanged);
+    QSignalSpy profile(m_model.get(), &AttentionViewModel::profileChanged);
+    QSignalSpy overview(m_model.get(), &AttentionViewModel::overviewChanged);
+    m_model->setQueryRow(1);
+    QTRY_COMPARE_WITH_TIMEOUT(profile.count(), 1, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kWaitMs);
+    QCOMPARE(traced.count(), 0);
+    QCOMPARE(overview.count(), 0);
+    QCOMPARE(m_model->profileQuery(), 1);
+    const attn::StageMap* row = m_model->profileMap(QStringLiteral("raw"));
+    QVERIFY(row != nullptr);
+    QCOMPARE(row->q0, int64_t{1});
+    QCOMPARE(row->at(0, 0, 0), 1.0f);  // raw = i - j
+    QVERIFY(std::isnan(row->at(0, 0, 2)));  // key after the query
+    m_model->setQueryRow(99);  // clamped to the last token
+    QCOMPARE(m_model->queryRow(), 4);
+  }
+
+  void panelsToggleBetweenRawAndProcessed() {
+    openWith(QStringLiteral("a b c"));
+    QSignalSpy traced(m_model.get(), &AttentionViewModel::traceChanged);
+    m_model->toggleRawProcessed();
+    QCOMPARE(m_model->panelStages(), (QStringList{"probs"}));
+    m_model->toggleRawProcessed();
+    QCOMPARE(m_model->panelStages(), (QStringList{"raw", "probs"}));
+    m_model->setPanelStages({QStringLiteral("logits"), QStringLiteral("nonsense")});
+    QCOMPARE(m_model->panelStages(), (QStringList{"logits"}));  // unknown stages dropped
+    QTRY_VERIFY_WITH_TIMEOUT(traced.count() >= 1 && !m_model->isBusy(), kWaitMs);
+    QVERIFY(m_model->panelMap(0) != nullptr);
+    QCOMPARE(m_model->panelMap(0)->stage, std::string("logits"));
+    QCOMPARE(m_model->overviewMap(0)->stage, std::string("logits"));  // follows the last panel
+  }
+
+  void longInputsArePooledAndZoomComputesTheExactRegion() {
+    QStringList words;
+    for (int i = 0; i < 3000; ++i) words << QStringLiteral("w%1").arg(i);
+    openWith(words.join(QLatin1Char(' ')));
+    const attn::StageMap* whole = m_model->panelMap(0);
+    QVERIFY(whole != nullptr);
+    QCOMPARE(whole->step, int64_t{3});  // 3000 tokens in at most 1024 cells a side
+    QCOMPARE(whole->rows, int64_t{1000});
+    QVERIFY(m_model->detailMap(0) == nullptr);
+    QSignalSpy detail(m_model.get(), &AttentionViewModel::detailChanged);
+    QSignalSpy traced(m_model.get(), &AttentionViewModel::traceChanged);
+    m_model->setViewWindow({1000, 1400, 900, 1300});
+    QTRY_COMPARE_WITH_TIMEOUT(detail.count(), 1, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kWaitMs);
+    QCOMPARE(traced.count(), 0);  // the whole map is kept
+    const attn::StageMap* exact = m_model->detailMap(0);
+    QVERIFY(exact != nullptr);
+    QCOMPARE(exact->step, int64_t{1});
+    QVERIFY(exact->q0 <= 1000 && exact->q1 >= 1400 && exact->k0 <= 900 && exact->k1 >= 1300);
+    const int started = m_control->tracesStarted.load();
+    m_model->setViewWindow({1050, 1350, 950, 1250});  // inside what is there: no new job
+    QTest::qWait(2 * kDebounceMs);
+    QCOMPARE(m_control->tracesStarted.load(), started);
+    m_model->setViewWindow({0, 3000, 0, 3000});  // zoomed out: the detail goes
+    QVERIFY(m_model->detailMap(0) == nullptr);
   }
 
   void layerChangeReruns() {

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -107,23 +109,52 @@ class FakeTraceBackend final : public TraceBackend {
     trace.layer = request.layer;
     trace.tokens = tokenize(request.text);
     const int64_t n = static_cast<int64_t>(trace.tokens.size());
-    attn::StageMap probs;
-    probs.stage = "probs";
-    probs.n_head = kFakeHeads;
-    probs.n = n;
-    probs.values.assign(static_cast<std::size_t>(kFakeHeads * n * n), 0.0f);
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t j = 0; j <= i; ++j) {
-        probs.values[static_cast<std::size_t>((0 * n + i) * n + j)] = 1.0f / (i + 1);
-      }
-      probs.values[static_cast<std::size_t>((1 * n + i) * n + i)] = 1.0f;
+    std::vector<attn::MapRequest> wanted = request.maps;
+    if (wanted.empty()) wanted.push_back(attn::MapRequest{request.layer, request.stages});
+    for (const auto& r : wanted) {
+      std::vector<std::string> stages = r.stages;
+      if (stages.empty()) stages = {"raw", "logits", "probs"};
+      for (const auto& stage : stages) trace.maps.push_back(fakeMap(r, stage, n));
     }
-    trace.maps.push_back(std::move(probs));
     if (request.progress) request.progress(1.0);
     return trace;
   }
 
  private:
+  /// probs: head 0 uniform over the past (1 / (i + 1)), head 1 the diagonal, others zero;
+  /// raw and logits: i - j. Pooled views take each block's first causal cell.
+  static attn::StageMap fakeMap(const attn::MapRequest& r, const std::string& stage, int64_t n) {
+    auto value = [&stage](int64_t h, int64_t i, int64_t j) -> float {
+      if (stage != "probs") return static_cast<float>(i - j);
+      if (h == 0) return 1.0f / static_cast<float>(i + 1);
+      return (h == 1 && i == j) ? 1.0f : 0.0f;
+    };
+    attn::StageMap m;
+    m.stage = stage;
+    m.layer = r.layer;
+    m.n_head = kFakeHeads;
+    m.n = n;
+    m.q0 = r.q0 < 0 ? std::max<int64_t>(0, n + r.q0) : std::min(r.q0, n);
+    m.q1 = r.q1 < 0 ? n : std::min(r.q1, n);
+    m.k0 = r.k0 < 0 ? std::max<int64_t>(0, n + r.k0) : std::min(r.k0, n);
+    m.k1 = r.k1 < 0 ? n : std::min(r.k1, n);
+    const int64_t side = std::max<int64_t>(1, std::max(m.q1 - m.q0, m.k1 - m.k0));
+    m.step = r.grid > 0 ? std::max<int64_t>(1, (side + r.grid - 1) / r.grid) : 1;
+    m.rows = (m.q1 - m.q0 + m.step - 1) / m.step;
+    m.cols = (m.k1 - m.k0 + m.step - 1) / m.step;
+    m.values.assign(static_cast<std::size_t>(kFakeHeads * m.rows * m.cols), NAN);
+    for (int64_t h = 0; h < kFakeHeads; ++h) {
+      for (int64_t a = 0; a < m.rows; ++a) {
+        for (int64_t c = 0; c < m.cols; ++c) {
+          const int64_t i = std::min(m.q1 - 1, m.q0 + (a + 1) * m.step - 1);
+          const int64_t j = m.k0 + c * m.step;
+          if (j <= i) m.values[static_cast<std::size_t>((h * m.rows + a) * m.cols + c)] = value(h, i, j);
+        }
+      }
+    }
+    return m;
+  }
+
   std::shared_ptr<FakeControl> m_control;
 };
 

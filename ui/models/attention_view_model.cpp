@@ -1,16 +1,35 @@
 // SPDX-License-Identifier: MIT
 // AttentionViewModel: owns the worker thread and decides when to trace. Traces are requested on
 // a single-shot debounce timer; each request gets a new generation and its own cancel flag, and
-// setting that flag is how a newer request (or the Cancel button) stops an older one.
+// setting that flag is how a newer request (or the Cancel button) stops an older one. What a
+// request computes is the set of stale parts: the panels of the chosen layer (the whole map,
+// pooled to kPanelGrid cells a side), every layer's overview thumbnail, the profile row, and the
+// exact maps of the zoomed window. One forward pass serves them all.
 #include "ui/models/attention_view_model.h"
 
 #include <algorithm>
 #include <utility>
 
 namespace attn::ui {
+namespace {
+
+QStringList toQt(const std::vector<std::string>& names) {
+  QStringList out;
+  for (const auto& n : names) out << QString::fromStdString(n);
+  return out;
+}
+
+std::vector<std::string> toStd(const QStringList& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(n.toStdString());
+  return out;
+}
+
+}  // namespace
 
 AttentionViewModel::AttentionViewModel(std::unique_ptr<TraceBackend> backend, QObject* parent)
     : QObject(parent), m_worker(new TraceWorker(std::move(backend))) {
+  qRegisterMetaType<attn::ui::MapWindowRequest>();
   m_thread.setObjectName(QStringLiteral("attn-trace-worker"));
   m_worker->moveToThread(&m_thread);
   // Deleted on its own thread as that thread finishes (before wait() in the destructor returns).
@@ -40,37 +59,68 @@ AttentionViewModel::~AttentionViewModel() {
 
 // ---- reading ---------------------------------------------------------------------------------
 
-const attn::StageMap* AttentionViewModel::shownMap() const {
-  if (!m_trace || m_trace->maps.empty()) return nullptr;
-  for (const auto& map : m_trace->maps) {
-    if (map.stage == kStage) return &map;
-  }
-  return &m_trace->maps.front();
+QStringList AttentionViewModel::stages() const { return toQt(m_summary.stages); }
+
+QString AttentionViewModel::overviewStage() const {
+  return m_panelStages.isEmpty() ? QString::fromLatin1(kStage) : m_panelStages.last();
+}
+
+int AttentionViewModel::profileQuery() const {
+  const int n = mapSize();
+  if (n == 0) return -1;
+  return m_queryRow < 0 ? n - 1 : std::min(m_queryRow, n - 1);
 }
 
 int AttentionViewModel::mapSize() const {
-  const attn::StageMap* map = shownMap();
-  return map ? static_cast<int>(map->n) : 0;
+  return m_trace ? static_cast<int>(m_trace->tokens.size()) : 0;
 }
 
 QStringList AttentionViewModel::mapLabels() const {
   QStringList labels;
   if (!m_trace) return labels;
-  const auto n = static_cast<std::size_t>(mapSize());
-  for (std::size_t t = 0; t < std::min(n, m_trace->tokens.size()); ++t) {
-    labels << QString::fromStdString(m_trace->tokens[t].label);
-  }
+  for (const auto& t : m_trace->tokens) labels << QString::fromStdString(t.label);
   return labels;
 }
 
+const attn::StageMap* AttentionViewModel::panelMap(int panel) const {
+  if (panel < 0 || panel >= m_panelStages.size()) return nullptr;
+  const std::string stage = m_panelStages[panel].toStdString();
+  for (const auto& m : m_panels) {
+    if (m.stage == stage) return &m;
+  }
+  return nullptr;
+}
+
+const attn::StageMap* AttentionViewModel::detailMap(int panel) const {
+  if (panel < 0 || panel >= m_panelStages.size()) return nullptr;
+  const std::string stage = m_panelStages[panel].toStdString();
+  for (const auto& m : m_detail) {
+    if (m.stage == stage && m.layer == m_layer) return &m;
+  }
+  return nullptr;
+}
+
+const attn::StageMap* AttentionViewModel::overviewMap(int layer) const {
+  for (const auto& m : m_overview) {
+    if (m.layer == layer) return &m;
+  }
+  return nullptr;
+}
+
+const attn::StageMap* AttentionViewModel::profileMap(const QString& stage) const {
+  const std::string name = stage.toStdString();
+  for (const auto& m : m_profile) {
+    if (m.stage == name) return &m;
+  }
+  return nullptr;
+}
+
 std::vector<float> AttentionViewModel::headMap() const {
-  const attn::StageMap* map = shownMap();
+  const attn::StageMap* map = panelMap(static_cast<int>(m_panelStages.size()) - 1);
   if (!map || m_head < 0 || m_head >= map->n_head) return {};
-  const auto cells = static_cast<std::size_t>(map->n * map->n);
-  const auto head = static_cast<std::size_t>(m_head);
-  if (map->values.size() < (head + 1) * cells) return {};
-  const auto first = map->values.begin() + static_cast<std::ptrdiff_t>(head * cells);
-  return std::vector<float>(first, first + static_cast<std::ptrdiff_t>(cells));
+  const auto cells = static_cast<std::size_t>(map->rows * map->cols);
+  if (map->values.size() < (static_cast<std::size_t>(m_head) + 1) * cells) return {};
+  return map->head(m_head);
 }
 
 // ---- slots -----------------------------------------------------------------------------------
@@ -79,7 +129,7 @@ void AttentionViewModel::openCheckpoint(const QString& dir) {
   m_debounce.stop();
   if (m_traceInFlight) {
     cancelRunningTrace();
-    m_traceWanted = true;
+    m_stale |= All;
   }
   ++m_pendingOpens;
   const quint64 generation = ++m_openGeneration;
@@ -95,16 +145,23 @@ void AttentionViewModel::openCheckpoint(const QString& dir) {
 void AttentionViewModel::setText(const QString& text) {
   if (text == m_text) return;
   m_text = text;
+  m_view = {};
+  m_detail.clear();
+  if (m_queryRow >= 0) {  // the row may not exist in the new text
+    m_queryRow = -1;
+    Q_EMIT queryRowChanged(m_queryRow);
+  }
   Q_EMIT textChanged(m_text);
-  scheduleTrace();
+  markStale(All);
 }
 
 void AttentionViewModel::setLayer(int layer) {
   if (m_hasCheckpoint) layer = std::clamp(layer, 0, std::max(0, layerCount() - 1));
   if (layer == m_layer) return;
   m_layer = layer;
+  m_detail.clear();
   Q_EMIT layerChanged(m_layer);
-  scheduleTrace();
+  markStale(Panels | Profile | (m_view.isEmpty() ? 0 : Detail));
 }
 
 void AttentionViewModel::setHead(int head) {
@@ -114,35 +171,166 @@ void AttentionViewModel::setHead(int head) {
   Q_EMIT headChanged(m_head);
 }
 
+void AttentionViewModel::setPanelStages(const QStringList& wanted) {
+  const QStringList offered = stages();
+  QStringList chosen;
+  for (const auto& s : wanted) {
+    if ((offered.isEmpty() || offered.contains(s)) && !chosen.contains(s)) chosen << s;
+  }
+  if (chosen.isEmpty() || chosen == m_panelStages) return;
+  const QString overview = overviewStage();
+  m_panelStages = chosen;
+  m_detail.clear();
+  Q_EMIT panelStagesChanged(m_panelStages);
+  markStale(Panels | (overview != overviewStage() ? Overview : 0) |
+            (m_view.isEmpty() ? 0 : Detail));
+}
+
+void AttentionViewModel::toggleRawProcessed() {
+  if (m_panelStages.size() > 1) {
+    setPanelStages({m_panelStages.last()});
+  } else {
+    setPanelStages(m_defaultPanels);
+  }
+}
+
+void AttentionViewModel::setProfileStages(const QStringList& wanted) {
+  const QStringList offered = stages();
+  QStringList chosen;
+  for (const auto& s : wanted) {
+    if (offered.contains(s) && !chosen.contains(s)) chosen << s;
+  }
+  if (chosen.isEmpty() || chosen == m_profileStages) return;
+  m_profileStages = chosen;
+  Q_EMIT profileStagesChanged(m_profileStages);
+  markStale(Profile);
+}
+
+void AttentionViewModel::setQueryRow(int query) {
+  if (mapSize() > 0) query = std::clamp(query, 0, mapSize() - 1);
+  if (query == m_queryRow) return;
+  m_queryRow = query;
+  Q_EMIT queryRowChanged(m_queryRow);
+  markStale(Profile);
+}
+
+void AttentionViewModel::setViewWindow(const MapWindowRequest& window) {
+  const attn::StageMap* whole = panelMap(0);
+  if (!whole) return;
+  MapWindowRequest w = window;
+  const qint64 n = mapSize();
+  w.q0 = std::clamp<qint64>(w.q0, 0, n);
+  w.q1 = std::clamp<qint64>(w.q1, 0, n);
+  w.k0 = std::clamp<qint64>(w.k0, 0, n);
+  w.k1 = std::clamp<qint64>(w.k1, 0, n);
+  // The whole map is fine enough when it has a cell for every pixel-sized token block of the
+  // window: a window of at most kPanelGrid tokens a side wants step 1.
+  const qint64 side = std::max(w.q1 - w.q0, w.k1 - w.k0);
+  const qint64 needStep = std::max<qint64>(1, (side + kPanelGrid - 1) / kPanelGrid);
+  if (w.isEmpty() || whole->step <= needStep) {
+    m_view = {};
+    if (!m_detail.empty()) {
+      m_detail.clear();
+      Q_EMIT detailChanged();
+    }
+    return;
+  }
+  const attn::StageMap* d = detailMap(0);
+  if (d) {
+    const MapWindowRequest have{d->q0, d->q1, d->k0, d->k1};
+    if (have.contains(w) && d->step <= needStep) return;  // what is shown already serves
+  }
+  // Pad by a quarter on each side so that small pans need no new job.
+  const qint64 padQ = (w.q1 - w.q0) / 4, padK = (w.k1 - w.k0) / 4;
+  m_view = {std::max<qint64>(0, w.q0 - padQ), std::min(n, w.q1 + padQ),
+            std::max<qint64>(0, w.k0 - padK), std::min(n, w.k1 + padK)};
+  markStale(Detail);
+}
+
 void AttentionViewModel::refresh() {
-  m_traceWanted = true;
+  m_stale |= All;
   requestTrace();
 }
 
 void AttentionViewModel::cancel() {
   m_debounce.stop();
-  m_traceWanted = false;
+  m_stale = 0;
   cancelRunningTrace();
   updateBusy();
 }
 
 // ---- requests --------------------------------------------------------------------------------
 
-void AttentionViewModel::scheduleTrace() {
-  m_traceWanted = true;
-  m_debounce.start();
+void AttentionViewModel::markStale(int parts) {
+  if (parts == 0) return;
+  m_stale |= parts;
+  scheduleTrace();
+}
+
+void AttentionViewModel::scheduleTrace() { m_debounce.start(); }
+
+std::vector<std::pair<AttentionViewModel::Part, attn::MapRequest>>
+AttentionViewModel::buildRequests(int parts) const {
+  std::vector<std::pair<Part, attn::MapRequest>> out;
+  const auto layer = static_cast<int64_t>(m_layer);
+  if (parts & Panels) {
+    attn::MapRequest r;
+    r.layer = layer;
+    r.stages = toStd(m_panelStages);
+    r.grid = kPanelGrid;
+    out.emplace_back(Panels, r);
+  }
+  if (parts & Overview) {
+    for (int l = 0; l < layerCount(); ++l) {
+      attn::MapRequest r;
+      r.layer = l;
+      r.stages = {overviewStage().toStdString()};
+      r.grid = kOverviewGrid;
+      out.emplace_back(Overview, r);
+    }
+  }
+  if (parts & Profile) {
+    attn::MapRequest r;  // one query over all keys, exact; -1: the last token
+    r.layer = layer;
+    r.stages = toStd(m_profileStages);
+    r.q0 = m_queryRow < 0 ? -1 : m_queryRow;
+    r.q1 = m_queryRow < 0 ? -1 : m_queryRow + 1;
+    out.emplace_back(Profile, r);
+  }
+  if ((parts & Detail) && !m_view.isEmpty()) {
+    attn::MapRequest r;
+    r.layer = layer;
+    r.stages = toStd(m_panelStages);
+    r.q0 = m_view.q0;
+    r.q1 = m_view.q1;
+    r.k0 = m_view.k0;
+    r.k1 = m_view.k1;
+    r.grid = kPanelGrid;
+    out.emplace_back(Detail, r);
+  }
+  return out;
 }
 
 void AttentionViewModel::requestTrace() {
   m_debounce.stop();
   // Without a model, or with a new one on its way, the wish is kept for when it arrives.
-  if (!m_hasCheckpoint || m_pendingOpens > 0) return;
-  m_traceWanted = false;
+  if (!m_hasCheckpoint || m_pendingOpens > 0 || m_stale == 0) return;
+  // A running job's parts are wanted again unless this one computes them.
+  if (m_traceInFlight) m_stale |= m_inFlightParts;
   cancelRunningTrace();
   if (m_text.isEmpty()) {
+    m_stale = 0;
     clearTrace();
     m_tokenCount = 0;
     Q_EMIT tokensChanged(m_tokenCount);
+    updateBusy();
+    return;
+  }
+  // Without panels in hand, everything is computed afresh.
+  int parts = m_trace ? m_stale : (m_stale | All);
+  if (m_view.isEmpty()) parts &= ~Detail;
+  m_stale = 0;
+  if (parts == 0) {
     updateBusy();
     return;
   }
@@ -151,10 +339,12 @@ void AttentionViewModel::requestTrace() {
   job.text = m_text.toStdString();
   job.layer = m_layer;
   job.maxTokens = m_maxTokens;
-  job.stages = {kStage};
+  m_inFlightRequests = buildRequests(parts);
+  for (const auto& [part, request] : m_inFlightRequests) job.maps.push_back(request);
   job.cancel = std::make_shared<std::atomic<bool>>(false);
   m_cancel = job.cancel;
   m_traceInFlight = true;
+  m_inFlightParts = parts;
   m_progress = 0.0;
   Q_EMIT progressChanged(m_progress);
 
@@ -168,12 +358,22 @@ void AttentionViewModel::cancelRunningTrace() {
   if (m_cancel) m_cancel->store(true);
   m_cancel.reset();
   m_traceInFlight = false;  // whatever the cancelled job still sends is dropped
+  m_inFlightParts = 0;
 }
 
 void AttentionViewModel::clearTrace() {
-  if (!m_trace) return;
+  const bool had = m_trace != nullptr;
   m_trace.reset();
-  Q_EMIT traceChanged();
+  m_panels.clear();
+  m_detail.clear();
+  m_overview.clear();
+  m_profile.clear();
+  if (had) {
+    Q_EMIT traceChanged();
+    Q_EMIT overviewChanged();
+    Q_EMIT profileChanged();
+    Q_EMIT detailChanged();
+  }
 }
 
 void AttentionViewModel::updateBusy() {
@@ -201,8 +401,76 @@ void AttentionViewModel::clampSelection() {
   }
 }
 
+void AttentionViewModel::chooseDefaultStages() {
+  const QStringList offered = stages();
+  auto has = [&offered](const char* s) { return offered.contains(QLatin1String(s)); };
+  QStringList panels;
+  if (has("raw")) panels << QStringLiteral("raw");
+  if (has("conv")) panels << QStringLiteral("conv");
+  if (has(kStage)) {
+    panels << QString::fromLatin1(kStage);
+  } else if (has("logits")) {
+    panels << QStringLiteral("logits");
+  } else if (!offered.isEmpty() && !panels.contains(offered.last())) {
+    panels << offered.last();
+  }
+  if (panels.isEmpty()) panels << QString::fromLatin1(kStage);
+  QStringList profile;
+  for (const char* s : {"raw", "bias", "conv"}) {
+    if (has(s)) profile << QString::fromLatin1(s);
+  }
+  if (profile.size() < 2 && has(kStage)) profile << QString::fromLatin1(kStage);
+  if (profile.isEmpty()) profile = panels;
+  m_defaultPanels = panels;
+  // Keep the user's choice across checkpoints of the same kind where it still applies.
+  QStringList kept;
+  for (const auto& s : m_panelStages) {
+    if (offered.contains(s)) kept << s;
+  }
+  const QStringList newPanels = kept.isEmpty() ? panels : kept;
+  if (newPanels != m_panelStages) {
+    m_panelStages = newPanels;
+    Q_EMIT panelStagesChanged(m_panelStages);
+  }
+  if (profile != m_profileStages) {
+    m_profileStages = profile;
+    Q_EMIT profileStagesChanged(m_profileStages);
+  }
+}
+
 bool AttentionViewModel::isCurrentTrace(quint64 generation) const {
   return m_traceInFlight && generation == m_traceGeneration;
+}
+
+void AttentionViewModel::applyResult(int parts, const attn::LayerTrace& trace) {
+  // The maps come in request order, each request's stages in the layer's order, one map per
+  // stage asked for.
+  std::vector<attn::StageMap> panels, overview, profile, detail;
+  size_t next = 0;
+  for (const auto& [part, request] : m_inFlightRequests) {
+    for (size_t k = 0; k < request.stages.size() && next < trace.maps.size(); ++k) {
+      const attn::StageMap& m = trace.maps[next++];
+      switch (part) {
+        case Panels: panels.push_back(m); break;
+        case Overview: overview.push_back(m); break;
+        case Profile: profile.push_back(m); break;
+        default: detail.push_back(m); break;
+      }
+    }
+  }
+  if (parts & Panels) m_panels = std::move(panels);
+  if (parts & Overview) {
+    m_overview = std::move(overview);
+    Q_EMIT overviewChanged();
+  }
+  if (parts & Profile) {
+    m_profile = std::move(profile);
+    Q_EMIT profileChanged();
+  }
+  if (parts & Detail) {
+    m_detail = std::move(detail);
+    Q_EMIT detailChanged();
+  }
 }
 
 // ---- worker results --------------------------------------------------------------------------
@@ -215,9 +483,11 @@ void AttentionViewModel::onOpened(quint64, const OpenResult& result) {
   m_hasCheckpoint = true;
   m_errorText.clear();
   clampSelection();
-  clearTrace();  // the map on display belongs to the previous model
+  chooseDefaultStages();
+  m_view = {};
+  clearTrace();  // the maps on display belong to the previous model
   Q_EMIT summaryChanged();
-  m_traceWanted = true;
+  m_stale |= All;
   if (m_pendingOpens == 0) requestTrace();
   updateBusy();
 }
@@ -226,7 +496,7 @@ void AttentionViewModel::onOpenFailed(const QString& message) {
   --m_pendingOpens;
   setError(message);
   Q_EMIT openFailed(message);
-  if (m_pendingOpens == 0 && m_traceWanted) requestTrace();
+  if (m_pendingOpens == 0 && m_stale != 0) requestTrace();
   updateBusy();
 }
 
@@ -238,14 +508,20 @@ void AttentionViewModel::onTokenized(quint64 generation, const TokenList& tokens
 
 void AttentionViewModel::onTraced(quint64 generation, const TracePtr& trace) {
   if (!isCurrentTrace(generation)) return;
+  const int parts = m_inFlightParts;
   m_traceInFlight = false;
+  m_inFlightParts = 0;
   m_cancel.reset();
-  m_trace = trace;
   m_errorText.clear();
+  applyResult(parts, *trace);
+  if (parts & Panels) {
+    m_trace = trace;
+    Q_EMIT traceChanged();
+  }
   m_progress = 1.0;
   Q_EMIT progressChanged(m_progress);
-  Q_EMIT traceChanged();
   updateBusy();
+  if (m_stale != 0) scheduleTrace();
 }
 
 void AttentionViewModel::onProgressed(quint64 generation, double fraction) {
@@ -257,6 +533,7 @@ void AttentionViewModel::onProgressed(quint64 generation, double fraction) {
 void AttentionViewModel::onCancelled(quint64 generation) {
   if (!isCurrentTrace(generation)) return;
   m_traceInFlight = false;
+  m_inFlightParts = 0;
   m_cancel.reset();
   updateBusy();
 }
@@ -264,6 +541,7 @@ void AttentionViewModel::onCancelled(quint64 generation) {
 void AttentionViewModel::onFailed(quint64 generation, const QString& message) {
   if (!isCurrentTrace(generation)) return;
   m_traceInFlight = false;
+  m_inFlightParts = 0;
   m_cancel.reset();
   setError(message);
   updateBusy();

@@ -53,6 +53,7 @@ void TraceWorker::runTrace(const attn::ui::TraceJob& job) {
     request.text = job.text;
     request.layer = job.layer;
     request.stages = job.stages;
+    request.maps = job.maps;
     request.max_tokens = job.maxTokens;
     request.cancel = job.cancel.get();
     double lastSent = -1.0;

@@ -27,6 +27,7 @@ struct TraceJob {
   int layer = 0;
   int maxTokens = 0;  // 0: no limit
   std::vector<std::string> stages;
+  std::vector<attn::MapRequest> maps;  // when not empty, replaces layer and stages
   std::shared_ptr<std::atomic<bool>> cancel;
 };
 

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// ViewCollector: each chunk (B, H, R, K) of a stage (entries with key > query already zero)
+// meets each wanted window. Step 1 copies the window's cells and marks the future NaN. Larger
+// steps pool in two passes: along keys on the chunk's device (a causal mask per row, padded to
+// whole blocks), then along queries on the CPU into running per-cell accumulators, since a
+// chunk's rows need not line up with the blocks.
+#include "core/model/map_view.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/util/error.h"
+
+namespace attn {
+
+MapWindow make_window(int64_t n, int64_t q0, int64_t q1, int64_t k0, int64_t k1, int64_t grid) {
+  MapWindow w;
+  w.q0 = std::clamp<int64_t>(q0 < 0 ? n + q0 : q0, 0, n);
+  w.q1 = q1 < 0 ? n : std::clamp<int64_t>(q1, 0, n);
+  w.k0 = std::clamp<int64_t>(k0 < 0 ? n + k0 : k0, 0, n);
+  w.k1 = k1 < 0 ? n : std::clamp<int64_t>(k1, 0, n);
+  if (w.q1 <= w.q0 || w.k1 <= w.k0) {
+    throw ConfigError("the map window queries [" + std::to_string(q0) + ", " + std::to_string(q1) +
+                      ") x keys [" + std::to_string(k0) + ", " + std::to_string(k1) +
+                      ") holds no cell of a " + std::to_string(n) +
+                      "-token map: give bounds within 0.." + std::to_string(n));
+  }
+  const int64_t side = std::max(w.q1 - w.q0, w.k1 - w.k0);
+  w.step = grid > 0 ? std::max<int64_t>(1, (side + grid - 1) / grid) : 1;
+  return w;
+}
+
+ViewCollector::ViewCollector(std::vector<ViewSpec> specs)
+    : specs_(std::move(specs)), acc_(specs_.size()) {}
+
+bool ViewCollector::wants(int64_t layer) const {
+  return std::any_of(specs_.begin(), specs_.end(),
+                     [layer](const ViewSpec& s) { return s.layer == layer; });
+}
+
+bool ViewCollector::wants_stage(const std::string& stage) const {
+  return std::any_of(specs_.begin(), specs_.end(),
+                     [&stage](const ViewSpec& s) { return s.stages.count(stage) > 0; });
+}
+
+void ViewCollector::on_stage(int64_t layer, const std::string& stage, const torch::Tensor& rows,
+                             int64_t row_begin) {
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const auto& spec = specs_[i];
+    if (spec.layer != layer || spec.stages.count(stage) == 0) continue;
+    add(spec, acc_[i][stage], rows, row_begin);
+  }
+}
+
+void ViewCollector::add(const ViewSpec& spec, Accumulator& acc, const torch::Tensor& rows,
+                        int64_t row_begin) {
+  torch::NoGradGuard no_grad;
+  const MapWindow& w = spec.window;
+  const int64_t H = rows.size(1), R = rows.size(2), K = rows.size(3);
+  const int64_t nr = w.rows(), nc = w.cols(), s = w.step;
+  const auto cpu32 = torch::TensorOptions().dtype(torch::kFloat32);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  if (s == 1 && !acc.exact.defined()) acc.exact = torch::full({H, nr, nc}, nan, cpu32);
+  if (s > 1 && !acc.sum.defined()) {
+    acc.sum = torch::zeros({H, nr, nc}, torch::kFloat64);
+    acc.count = torch::zeros({1, nr, nc}, torch::kFloat64);
+    acc.max = torch::full({H, nr, nc}, -std::numeric_limits<float>::infinity(), cpu32);
+    acc.min = torch::full({H, nr, nc}, std::numeric_limits<float>::infinity(), cpu32);
+  }
+  const int64_t a = std::max(row_begin, w.q0), b = std::min(row_begin + R, w.q1);
+  // Keys a row of this chunk can see: below b (causal) and below K (the chunk's width).
+  const int64_t kend = std::min({w.k1, K, b});
+  if (a >= b || kend <= w.k0) return;
+  auto block = rows[0].narrow(1, a - row_begin, b - a).narrow(2, w.k0, kend - w.k0);  // (H, r, k)
+  const auto dev = block.device();
+  auto q = torch::arange(a, b, torch::TensorOptions().dtype(torch::kInt64).device(dev));
+  if (s == 1) {
+    auto key = torch::arange(w.k0, kend, q.options());
+    auto causal = key.unsqueeze(0) <= q.unsqueeze(1);  // (r, k)
+    auto cells = block.to(torch::kFloat32).masked_fill(causal.logical_not(), nan).to(torch::kCPU);
+    acc.exact.narrow(1, a - w.q0, b - a).narrow(2, 0, kend - w.k0).copy_(cells);
+    return;
+  }
+  // Along keys, on the device: pad to whole blocks, mask the future and the padding.
+  const int64_t ncb = (kend - w.k0 + s - 1) / s, width = ncb * s;
+  auto v = block.to(torch::kFloat32);
+  if (width > kend - w.k0) v = torch::constant_pad_nd(v, {0, width - (kend - w.k0)}, 0.0);
+  auto key = torch::arange(w.k0, w.k0 + width, q.options());
+  auto valid = (key.unsqueeze(0) <= q.unsqueeze(1)) & (key < kend).unsqueeze(0);  // (r, width)
+  v = v.view({H, b - a, ncb, s});
+  valid = valid.view({1, b - a, ncb, s});
+  const float inf = std::numeric_limits<float>::infinity();
+  auto rmax = v.masked_fill(valid.logical_not(), -inf).amax(-1).to(torch::kCPU);  // (H, r, ncb)
+  auto rmin = v.masked_fill(valid.logical_not(), inf).amin(-1).to(torch::kCPU);
+  auto rsum = v.to(torch::kFloat64).masked_fill(valid.logical_not(), 0.0).sum(-1).to(torch::kCPU);
+  auto rcnt = valid.to(torch::kFloat64).sum(-1).to(torch::kCPU);  // (1, r, ncb)
+  // Along queries, on the CPU: each block row of cells this chunk touches.
+  for (int64_t cell = (a - w.q0) / s; cell <= (b - 1 - w.q0) / s; ++cell) {
+    const int64_t lo = std::max(a, w.q0 + cell * s), hi = std::min(b, w.q0 + (cell + 1) * s);
+    auto part = [&](const torch::Tensor& t) { return t.narrow(1, lo - a, hi - lo); };
+    auto sum = acc.sum.narrow(1, cell, 1).narrow(2, 0, ncb);
+    sum.add_(part(rsum).sum(1, true));
+    acc.count.narrow(1, cell, 1).narrow(2, 0, ncb).add_(part(rcnt).sum(1, true));
+    auto mx = acc.max.narrow(1, cell, 1).narrow(2, 0, ncb);
+    mx.copy_(torch::maximum(mx, part(rmax).amax(1, true)));
+    auto mn = acc.min.narrow(1, cell, 1).narrow(2, 0, ncb);
+    mn.copy_(torch::minimum(mn, part(rmin).amin(1, true)));
+  }
+}
+
+torch::Tensor ViewCollector::view(size_t index, const std::string& stage) const {
+  const auto& specs = acc_.at(index);
+  auto it = specs.find(stage);
+  if (it == specs.end()) {
+    throw Error("the view of stage \"" + stage + "\" in layer " +
+                std::to_string(specs_.at(index).layer) + " was not produced by the pass");
+  }
+  const Accumulator& acc = it->second;
+  if (acc.exact.defined()) return acc.exact;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto empty = (acc.count == 0).expand_as(acc.sum);
+  if (specs_.at(index).pool == PoolMode::Mean) {
+    return (acc.sum / acc.count).to(torch::kFloat32).masked_fill(empty, nan);
+  }
+  auto out = torch::where(acc.max.abs() >= acc.min.abs(), acc.max, acc.min);
+  return out.masked_fill(empty, nan);
+}
+
+}  // namespace attn
