@@ -36,7 +36,7 @@ if(ATTN_BUILD_TESTS)
 endif()
 
 if(ATTN_BUILD_UI)
-  find_package(Qt6 6.4 QUIET COMPONENTS Widgets PrintSupport Test)
+  find_package(Qt6 6.4 QUIET COMPONENTS Widgets PrintSupport Svg Test)
   find_package(QCustomPlotQt6 QUIET)
   if(NOT Qt6_FOUND OR NOT QCustomPlotQt6_FOUND)
     message(WARNING "Qt 6 or QCustomPlot (Qt 6 build) not found: the window is not built. "

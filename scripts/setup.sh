@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ ccache python3
-  qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
   libopenblas0-openmp   # without it LibTorch uses the reference BLAS, about 10x slower
   xvfb xauth poppler-utils   # headless window tests and figure checks

@@ -21,5 +21,8 @@ int cmd_variants(int argc, char** argv, const CliContext& ctx);
 int cmd_train(int argc, char** argv, const CliContext& ctx);
 int cmd_train_set(int argc, char** argv, const CliContext& ctx);
 int cmd_eval(int argc, char** argv, const CliContext& ctx);
+#ifdef ATTN_WITH_FIGURES
+int cmd_figure(int argc, char** argv, const CliContext& ctx);
+#endif
 
 }  // namespace attn::cli

@@ -31,6 +31,8 @@ const char* kUsage =
     "  train               train a model from a config file (resumable)\n"
     "  train-set           train several configs at once (the default set)\n"
     "  eval                perplexity and attention statistics across input lengths\n"
+    "  figure              a map, head grid or query profile as PDF, SVG, PNG, .npy or .csv\n"
+    "                      (in builds with the window)\n"
     "\n"
     "`attnscope-cli <command> --help` describes each command; --version prints the version.\n";
 
@@ -63,6 +65,15 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cmd_train(argc, argv, ctx);
     if (cmd == "train-set") return cmd_train_set(argc, argv, ctx);
     if (cmd == "eval") return cmd_eval(argc, argv, ctx);
+#ifdef ATTN_WITH_FIGURES
+    if (cmd == "figure") return cmd_figure(argc, argv, ctx);
+#else
+    if (cmd == "figure") {
+      std::fputs("attnscope-cli figure: this build has no Qt (ATTN_BUILD_UI=OFF); build with the "
+                 "window to draw figures\n", stderr);
+      return 2;
+    }
+#endif
     std::fprintf(stderr, "attnscope-cli: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {

@@ -32,6 +32,7 @@ int fail(const QString& message, int code) {
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("AttnScope"));
+  QApplication::setOrganizationName(QStringLiteral("AttnScope"));
   QApplication::setApplicationVersion(QStringLiteral(ATTN_VERSION));
 
   QCommandLineParser parser;
@@ -84,7 +85,10 @@ int main(int argc, char** argv) {
 
   attn::ui::AttentionViewModel model(std::make_unique<attn::ui::SessionBackend>());
   model.setDevice(device);
-  attn::ui::MainWindow window(&model);
+  attn::ui::MainWindow window(&model, resources);
+  // Layout, colours and the recent list of the last run; a screenshot uses the fixed defaults so
+  // that it does not depend on who ran the program before.
+  if (!parser.isSet(screenshotOption)) window.restoreSettings();
   QString results = parser.value(resultsOption);
   if (results.isEmpty() && !resources.isEmpty() &&
       QFileInfo::exists(resources + QStringLiteral("/results/extrapolation.json"))) {

@@ -7,6 +7,8 @@
 // exact maps of the zoomed window. One forward pass serves them all.
 #include "ui/models/attention_view_model.h"
 
+#include "ui/models/figure_builder.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -403,24 +405,8 @@ void AttentionViewModel::clampSelection() {
 
 void AttentionViewModel::chooseDefaultStages() {
   const QStringList offered = stages();
-  auto has = [&offered](const char* s) { return offered.contains(QLatin1String(s)); };
-  QStringList panels;
-  if (has("raw")) panels << QStringLiteral("raw");
-  if (has("conv")) panels << QStringLiteral("conv");
-  if (has(kStage)) {
-    panels << QString::fromLatin1(kStage);
-  } else if (has("logits")) {
-    panels << QStringLiteral("logits");
-  } else if (!offered.isEmpty() && !panels.contains(offered.last())) {
-    panels << offered.last();
-  }
-  if (panels.isEmpty()) panels << QString::fromLatin1(kStage);
-  QStringList profile;
-  for (const char* s : {"raw", "bias", "conv"}) {
-    if (has(s)) profile << QString::fromLatin1(s);
-  }
-  if (profile.size() < 2 && has(kStage)) profile << QString::fromLatin1(kStage);
-  if (profile.isEmpty()) profile = panels;
+  const QStringList panels = defaultPanelStages(offered);
+  const QStringList profile = defaultProfileStages(offered);
   m_defaultPanels = panels;
   // Keep the user's choice across checkpoints of the same kind where it still applies.
   QStringList kept;
@@ -513,11 +499,9 @@ void AttentionViewModel::onTraced(quint64 generation, const TracePtr& trace) {
   m_inFlightParts = 0;
   m_cancel.reset();
   m_errorText.clear();
+  if (parts & Panels) m_trace = trace;  // before the part signals, whose slots read it
   applyResult(parts, *trace);
-  if (parts & Panels) {
-    m_trace = trace;
-    Q_EMIT traceChanged();
-  }
+  if (parts & Panels) Q_EMIT traceChanged();
   m_progress = 1.0;
   Q_EMIT progressChanged(m_progress);
   updateBusy();

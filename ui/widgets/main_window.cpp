@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: MIT
 // MainWindow: assembly and wiring only. Every user action goes to a model slot and every model
 // signal updates a widget; errors land in the status bar and the side panel (and, for a failed
-// open, in a non-blocking message box), never in an exception.
+// open or export, in a non-blocking message box), never in an exception.
 #include "ui/widgets/main_window.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
+#include <QtCore/QMimeData>
+#include <QtCore/QSettings>
 #include <QtCore/QSignalBlocker>
 #include <QtGui/QAction>
+#include <QtGui/QCloseEvent>
+#include <QtGui/QDragEnterEvent>
+#include <QtGui/QDropEvent>
 #include <QtGui/QKeySequence>
 #include <QtWidgets/QApplication>
+#include <QtWidgets/QCheckBox>
+#include <QtWidgets/QComboBox>
 #include <QtWidgets/QDockWidget>
+#include <QtWidgets/QDoubleSpinBox>
 #include <QtWidgets/QFileDialog>
 #include <QtWidgets/QFormLayout>
 #include <QtWidgets/QGroupBox>
@@ -23,19 +31,30 @@
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QStatusBar>
+#include <QtWidgets/QTextBrowser>
+#include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
+#include <cmath>
 
-#include "ui/models/attention_view_model.h"
 #include "core/eval/eval_results.h"
 #include "core/util/error.h"
+#include "core/util/text_file.h"
+#include "ui/models/attention_view_model.h"
 #include "ui/widgets/attention_map_widget.h"
+#include "ui/figure/map_image.h"
+#include "ui/widgets/export_dialog.h"
 #include "ui/widgets/extrapolation_plot.h"
+#include "ui/widgets/map_panels.h"
+#include "ui/widgets/overview_widget.h"
+#include "ui/widgets/profile_plot.h"
 #include "ui/widgets/qcustomplot_include.h"
 
 namespace attn::ui {
 namespace {
 
 constexpr int kProgressSteps = 1000;
+constexpr int kMaxRecent = 8;
+constexpr int kMaxTokensShown = 3000;
 
 QString row(const QString& name, const QString& value) {
   return QStringLiteral("<tr><td>%1</td><td>&nbsp;&nbsp;<b>%2</b></td></tr>")
@@ -44,42 +63,95 @@ QString row(const QString& name, const QString& value) {
 
 QString fromStd(const std::string& s) { return QString::fromStdString(s); }
 
+bool isCheckpointDir(const QString& dir) {
+  return QFileInfo(dir).isDir() && QFileInfo::exists(dir + QStringLiteral("/config.json"));
+}
+
 }  // namespace
 
-MainWindow::MainWindow(AttentionViewModel* model, QWidget* parent)
-    : QMainWindow(parent), m_model(model) {
+MainWindow::MainWindow(AttentionViewModel* model, const QString& resourcesDir, QWidget* parent)
+    : QMainWindow(parent), m_model(model), m_resourcesDir(resourcesDir) {
   setWindowTitle(tr("AttnScope"));
-  m_map = new AttentionMapWidget(this);
-  setCentralWidget(m_map);
+  setAcceptDrops(true);
+  m_panels = new MapPanels(this);
+  setCentralWidget(m_panels);
+  buildDocks();
+  buildMenus();
+  connectModel();
+  showSummary();
+  syncEditor(m_model->text());
+  showTokens();
+  showBusy(m_model->isBusy());
+  showMaps();
+  resize(1400, 960);
+}
 
-  auto* dock = new QDockWidget(tr("Model and text"), this);
-  dock->setObjectName(QStringLiteral("sidePanel"));
-  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-  dock->setWidget(buildSidePanel());
-  addDockWidget(Qt::LeftDockWidgetArea, dock);
+MainWindow::~MainWindow() = default;
+
+AttentionMapWidget* MainWindow::mapWidget() const {
+  return m_panels->panel(m_panels->panelCount() - 1);
+}
+
+QPixmap MainWindow::screenshot() {
+  for (int i = 0; i < m_panels->panelCount(); ++i) {
+    m_panels->panel(i)->plot()->replot(QCustomPlot::rpImmediateRefresh);
+  }
+  m_profile->plot()->replot(QCustomPlot::rpImmediateRefresh);
+  return grab();
+}
+
+// ---- building --------------------------------------------------------------------------------
+
+void MainWindow::buildDocks() {
+  m_sideDock = new QDockWidget(tr("Model and text"), this);
+  m_sideDock->setObjectName(QStringLiteral("sidePanel"));
+  m_sideDock->setWidget(buildSidePanel());
+  addDockWidget(Qt::LeftDockWidgetArea, m_sideDock);
+
+  auto* overviewBox = new QWidget(this);
+  auto* overviewLayout = new QVBoxLayout(overviewBox);
+  overviewLayout->setContentsMargins(2, 2, 2, 2);
+  m_overviewModeBox = new QComboBox(overviewBox);
+  m_overviewModeBox->addItems({tr("Heads of this layer"), tr("Layers × heads")});
+  m_overviewModeBox->setCurrentIndex(1);
+  m_overviewModeBox->setObjectName(QStringLiteral("overviewMode"));
+  m_overview = new OverviewWidget(overviewBox);
+  m_overview->setObjectName(QStringLiteral("overview"));
+  overviewLayout->addWidget(m_overviewModeBox);
+  overviewLayout->addWidget(m_overview, 1);
+  connect(m_overviewModeBox, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
+    m_overview->setMode(i == 0 ? OverviewWidget::Mode::HeadsOfLayer
+                               : OverviewWidget::Mode::LayersByHeads);
+  });
+  m_overviewDock = new QDockWidget(tr("Overview"), this);
+  m_overviewDock->setObjectName(QStringLiteral("overviewPanel"));
+  m_overviewDock->setWidget(overviewBox);
+  addDockWidget(Qt::BottomDockWidgetArea, m_overviewDock);
+
+  auto* profileBox = new QWidget(this);
+  auto* profileLayout = new QVBoxLayout(profileBox);
+  profileLayout->setContentsMargins(2, 2, 2, 2);
+  m_profileStageRow = new QHBoxLayout();
+  m_profileStageRow->addWidget(new QLabel(tr("Stages:"), profileBox));
+  m_profileStageRow->addStretch(1);
+  profileLayout->addLayout(m_profileStageRow);
+  m_profile = new ProfilePlot(profileBox);
+  profileLayout->addWidget(m_profile, 1);
+  m_profileDock = new QDockWidget(tr("Query profile"), this);
+  m_profileDock->setObjectName(QStringLiteral("profilePanel"));
+  m_profileDock->setWidget(profileBox);
+  splitDockWidget(m_overviewDock, m_profileDock, Qt::Horizontal);
 
   m_curves = new ExtrapolationPlot(this);
   m_curvesDock = new QDockWidget(tr("Length extrapolation"), this);
   m_curvesDock->setObjectName(QStringLiteral("extrapolationPanel"));
   m_curvesDock->setWidget(m_curves);
   addDockWidget(Qt::BottomDockWidgetArea, m_curvesDock);
+  tabifyDockWidget(m_profileDock, m_curvesDock);
+  m_profileDock->raise();
   m_curvesDock->hide();  // shown once results are loaded
-
-  buildMenus();
-  connectModel();
-  showSummary();
-  syncEditor(m_model->text());
-  showTokenCount();
-  showBusy(m_model->isBusy());
-  showMap();
-  resize(1200, 960);
-}
-
-MainWindow::~MainWindow() = default;
-
-QPixmap MainWindow::screenshot() {
-  m_map->plot()->replot(QCustomPlot::rpImmediateRefresh);
-  return grab();
+  resizeDocks({m_profileDock}, {300}, Qt::Vertical);
+  resizeDocks({m_overviewDock, m_profileDock}, {380, 1000}, Qt::Horizontal);
 }
 
 void MainWindow::buildMenus() {
@@ -87,6 +159,11 @@ void MainWindow::buildMenus() {
   QAction* open = file->addAction(tr("&Open checkpoint directory…"));
   open->setShortcut(QKeySequence::Open);
   connect(open, &QAction::triggered, this, &MainWindow::chooseCheckpoint);
+  m_bundledMenu = file->addMenu(tr("Open &bundled checkpoint"));
+  m_recentMenu = file->addMenu(tr("Open &recent"));
+  QAction* text = file->addAction(tr("Open &text file…"));
+  text->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+O")));
+  connect(text, &QAction::triggered, this, &MainWindow::chooseTextFile);
   QAction* results = file->addAction(tr("Open &evaluation results…"));
   connect(results, &QAction::triggered, this, [this] {
     const QString path = QFileDialog::getOpenFileName(
@@ -94,26 +171,53 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) showResults(path);
   });
   file->addSeparator();
+  QAction* exportAction = file->addAction(tr("E&xport figure…"));
+  exportAction->setShortcut(QKeySequence(QStringLiteral("Ctrl+E")));
+  connect(exportAction, &QAction::triggered, this, &MainWindow::showExportDialog);
+  file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);
   connect(quit, &QAction::triggered, this, &QWidget::close);
-}
+  rebuildBundledMenu();
+  rebuildRecentMenu();
 
-bool MainWindow::showResults(const QString& path) {
-  try {
-    const EvalResults results = read_eval_results(path.toStdString());
-    m_curves->setResults(results);
-    if (!m_curvesDock->isVisible()) {
-      m_curvesDock->show();
-      resizeDocks({m_curvesDock}, {300}, Qt::Vertical);
-    }
-    statusBar()->showMessage(tr("Evaluation results: %1").arg(QFileInfo(path).fileName()));
-    return true;
-  } catch (const Error& e) {
-    m_curves->clear(tr("Cannot read the results."));
-    showError(fromStd(e.what()));
-    return false;
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  auto add = [this, view](const QString& name, const QString& keys, auto slot) {
+    QAction* a = view->addAction(name);
+    a->setShortcut(QKeySequence(keys));
+    a->setShortcutContext(Qt::WindowShortcut);
+    connect(a, &QAction::triggered, this, slot);
+    return a;
+  };
+  add(tr("&Next head"), QStringLiteral("Ctrl+]"), [this] { stepHead(1); });
+  add(tr("&Previous head"), QStringLiteral("Ctrl+["), [this] { stepHead(-1); });
+  add(tr("Next &layer"), QStringLiteral("Ctrl+PgDown"), [this] { stepLayer(1); });
+  add(tr("Previous l&ayer"), QStringLiteral("Ctrl+PgUp"), [this] { stepLayer(-1); });
+  add(tr("&Toggle raw / processed"), QStringLiteral("Ctrl+R"),
+      [this] { m_model->toggleRawProcessed(); });
+  add(tr("&Reset zoom"), QStringLiteral("Ctrl+0"), [this] { m_panels->resetView(); });
+  view->addSeparator();
+  for (QDockWidget* dock : {m_sideDock, m_overviewDock, m_profileDock, m_curvesDock}) {
+    view->addAction(dock->toggleViewAction());
   }
+
+  QMenu* device = menuBar()->addMenu(tr("&Device"));
+  auto* cpu = device->addAction(tr("&CPU"));
+  auto* cuda = device->addAction(tr("C&UDA (GPU)"));
+  cpu->setCheckable(true);
+  cuda->setCheckable(true);
+  auto sync = [this, cpu, cuda] {
+    cpu->setChecked(m_model->device() == QLatin1String("cpu"));
+    cuda->setChecked(m_model->device() == QLatin1String("cuda"));
+  };
+  sync();
+  auto choose = [this, sync](const QString& name) {
+    m_model->setDevice(name);
+    sync();
+    if (m_model->hasCheckpoint()) m_model->openCheckpoint(fromStd(m_model->summary().dir));
+  };
+  connect(cpu, &QAction::triggered, this, [choose] { choose(QStringLiteral("cpu")); });
+  connect(cuda, &QAction::triggered, this, [choose] { choose(QStringLiteral("cuda")); });
 }
 
 QWidget* MainWindow::buildSidePanel() {
@@ -138,10 +242,15 @@ QWidget* MainWindow::buildSidePanel() {
   auto* textBox = new QGroupBox(tr("Text"), panel);
   auto* textLayout = new QVBoxLayout(textBox);
   m_textEdit = new QPlainTextEdit(panel);
-  m_textEdit->setPlaceholderText(tr("Type or paste a text; the map follows after a short pause."));
+  m_textEdit->setPlaceholderText(
+      tr("Type, paste or drop a text; the maps follow after a short pause."));
   m_tokenLabel = new QLabel(panel);
-  textLayout->addWidget(m_textEdit);
+  m_tokenView = new QTextBrowser(panel);
+  m_tokenView->setToolTip(tr("The tokens as the model sees them"));
+  m_tokenView->setMaximumHeight(110);
+  textLayout->addWidget(m_textEdit, 2);
   textLayout->addWidget(m_tokenLabel);
+  textLayout->addWidget(m_tokenView, 1);
   layout->addWidget(textBox, 1);
 
   auto* form = new QFormLayout();
@@ -149,7 +258,11 @@ QWidget* MainWindow::buildSidePanel() {
   m_headSpin = new QSpinBox(panel);
   form->addRow(tr("&Layer"), m_layerSpin);
   form->addRow(tr("&Head"), m_headSpin);
+  m_stageRow = new QHBoxLayout();
+  m_stageRow->addStretch(1);
+  form->addRow(tr("Stages"), m_stageRow);
   layout->addLayout(form);
+  layout->addWidget(buildColourBox(panel));
 
   auto* jobRow = new QHBoxLayout();
   m_progress = new QProgressBar(panel);
@@ -171,12 +284,90 @@ QWidget* MainWindow::buildSidePanel() {
   m_summaryLabel->setObjectName(QStringLiteral("summaryLabel"));
   m_textEdit->setObjectName(QStringLiteral("textEdit"));
   m_tokenLabel->setObjectName(QStringLiteral("tokenLabel"));
+  m_tokenView->setObjectName(QStringLiteral("tokenView"));
   m_layerSpin->setObjectName(QStringLiteral("layerSpin"));
   m_headSpin->setObjectName(QStringLiteral("headSpin"));
   m_cancelButton->setObjectName(QStringLiteral("cancelButton"));
   m_errorLabel->setObjectName(QStringLiteral("errorLabel"));
   panel->setMinimumWidth(300);
   return panel;
+}
+
+QWidget* MainWindow::buildColourBox(QWidget* parent) {
+  auto* box = new QGroupBox(tr("Colour"), parent);
+  auto* form = new QFormLayout(box);
+  m_colourMapBox = new QComboBox(box);
+  for (ColourMap m : {ColourMap::Viridis, ColourMap::Magma, ColourMap::Cividis, ColourMap::Grey}) {
+    m_colourMapBox->addItem(colourMapName(m), static_cast<int>(m));
+  }
+  m_divergingBox = new QCheckBox(tr("diverging map for signed stages"), box);
+  m_divergingBox->setChecked(true);
+  m_scaleBox = new QComboBox(box);
+  m_scaleBox->addItems({tr("linear"), tr("log")});
+  m_rangeBox = new QComboBox(box);
+  m_rangeBox->addItems({tr("per map"), tr("shared by the panels"), tr("fixed")});
+  auto* rangeRow = new QHBoxLayout();
+  m_loSpin = new QDoubleSpinBox(box);
+  m_hiSpin = new QDoubleSpinBox(box);
+  for (auto* spin : {m_loSpin, m_hiSpin}) {
+    spin->setDecimals(4);
+    spin->setRange(-1e6, 1e6);
+    spin->setEnabled(false);
+  }
+  m_hiSpin->setValue(1.0);
+  rangeRow->addWidget(m_loSpin);
+  rangeRow->addWidget(new QLabel(QStringLiteral("…"), box));
+  rangeRow->addWidget(m_hiSpin);
+  m_sinkBox = new QCheckBox(tr("leave the first token (sink) out of the range"), box);
+  form->addRow(tr("Map"), m_colourMapBox);
+  form->addRow(m_divergingBox);
+  form->addRow(tr("Scale"), m_scaleBox);
+  form->addRow(tr("Range"), m_rangeBox);
+  form->addRow(QString(), rangeRow);
+  form->addRow(m_sinkBox);
+  m_colourMapBox->setObjectName(QStringLiteral("colourMap"));
+  m_scaleBox->setObjectName(QStringLiteral("colourScale"));
+  m_rangeBox->setObjectName(QStringLiteral("colourRange"));
+  m_sinkBox->setObjectName(QStringLiteral("skipSink"));
+  auto changed = [this] { readColourControls(); };
+  connect(m_colourMapBox, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+  connect(m_scaleBox, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+  connect(m_rangeBox, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+  connect(m_loSpin, qOverload<double>(&QDoubleSpinBox::valueChanged), this, changed);
+  connect(m_hiSpin, qOverload<double>(&QDoubleSpinBox::valueChanged), this, changed);
+  connect(m_divergingBox, &QCheckBox::toggled, this, changed);
+  connect(m_sinkBox, &QCheckBox::toggled, this, changed);
+  return box;
+}
+
+void MainWindow::readColourControls() {
+  ColourSettings s;
+  s.sequential = static_cast<ColourMap>(m_colourMapBox->currentData().toInt());
+  s.divergingForSigned = m_divergingBox->isChecked();
+  s.scale = m_scaleBox->currentIndex() == 1 ? ColourScale::Log : ColourScale::Linear;
+  s.sharedRange = m_rangeBox->currentIndex() == 1;
+  s.fixedRange = m_rangeBox->currentIndex() == 2;
+  s.lo = m_loSpin->value();
+  s.hi = m_hiSpin->value();
+  s.skipSink = m_sinkBox->isChecked();
+  m_loSpin->setEnabled(s.fixedRange);
+  m_hiSpin->setEnabled(s.fixedRange);
+  m_colours = s;
+  showMaps();
+  showOverview();
+}
+
+void MainWindow::setColourSettings(const ColourSettings& s) {
+  const QSignalBlocker b1(m_colourMapBox), b2(m_scaleBox), b3(m_rangeBox), b4(m_loSpin),
+      b5(m_hiSpin), b6(m_divergingBox), b7(m_sinkBox);
+  m_colourMapBox->setCurrentIndex(std::max(0, m_colourMapBox->findData(static_cast<int>(s.sequential))));
+  m_divergingBox->setChecked(s.divergingForSigned);
+  m_scaleBox->setCurrentIndex(s.scale == ColourScale::Log ? 1 : 0);
+  m_rangeBox->setCurrentIndex(s.fixedRange ? 2 : (s.sharedRange ? 1 : 0));
+  m_loSpin->setValue(s.lo);
+  m_hiSpin->setValue(s.hi);
+  m_sinkBox->setChecked(s.skipSink);
+  readColourControls();
 }
 
 void MainWindow::connectModel() {
@@ -189,16 +380,34 @@ void MainWindow::connectModel() {
   connect(m_cancelButton, &QPushButton::clicked, model, &AttentionViewModel::cancel);
   connect(m_cancelButton, &QPushButton::clicked, this,
           [this] { statusBar()->showMessage(tr("Cancelled"), 5000); });
+  connect(m_panels, &MapPanels::viewWindowChanged, this,
+          [this](qint64 q0, qint64 q1, qint64 k0, qint64 k1) {
+            m_model->setViewWindow({q0, q1, k0, k1});
+          });
+  connect(m_panels, &MapPanels::rowClicked, model, &AttentionViewModel::setQueryRow);
+  connect(m_overview, &OverviewWidget::headPicked, this, [this](int layer, int head) {
+    m_model->setLayer(layer);
+    m_model->setHead(head);
+  });
 
   connect(model, &AttentionViewModel::summaryChanged, this, &MainWindow::showSummary);
   connect(model, &AttentionViewModel::textChanged, this, &MainWindow::syncEditor);
   connect(model, &AttentionViewModel::layerChanged, m_layerSpin, &QSpinBox::setValue);
   connect(model, &AttentionViewModel::headChanged, m_headSpin, &QSpinBox::setValue);
-  connect(model, &AttentionViewModel::layerChanged, this, &MainWindow::showMap);
-  connect(model, &AttentionViewModel::headChanged, this, &MainWindow::showMap);
-  connect(model, &AttentionViewModel::traceChanged, this, &MainWindow::showMap);
-  connect(model, &AttentionViewModel::tokensChanged, this, &MainWindow::showTokenCount);
-  connect(model, &AttentionViewModel::traceChanged, this, &MainWindow::showTokenCount);
+  connect(model, &AttentionViewModel::layerChanged, this, &MainWindow::showMaps);
+  connect(model, &AttentionViewModel::headChanged, this, [this] {
+    showMaps();
+    showOverview();
+  });
+  connect(model, &AttentionViewModel::layerChanged, this, &MainWindow::showOverview);
+  connect(model, &AttentionViewModel::traceChanged, this, &MainWindow::showMaps);
+  connect(model, &AttentionViewModel::detailChanged, this, &MainWindow::showMaps);
+  connect(model, &AttentionViewModel::overviewChanged, this, &MainWindow::showOverview);
+  connect(model, &AttentionViewModel::profileChanged, this, &MainWindow::showProfile);
+  connect(model, &AttentionViewModel::panelStagesChanged, this, &MainWindow::showStageChoices);
+  connect(model, &AttentionViewModel::profileStagesChanged, this, &MainWindow::showStageChoices);
+  connect(model, &AttentionViewModel::tokensChanged, this, &MainWindow::showTokens);
+  connect(model, &AttentionViewModel::traceChanged, this, &MainWindow::showTokens);
   connect(model, &AttentionViewModel::busyChanged, this, &MainWindow::showBusy);
   connect(model, &AttentionViewModel::progressChanged, this,
           [this](double fraction) { m_progress->setValue(qRound(fraction * kProgressSteps)); });
@@ -206,13 +415,242 @@ void MainWindow::connectModel() {
   connect(model, &AttentionViewModel::openFailed, this, &MainWindow::showOpenError);
 }
 
+// ---- settings --------------------------------------------------------------------------------
+
+void MainWindow::restoreSettings() {
+  QSettings settings;
+  restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  m_recent = settings.value(QStringLiteral("recent")).toStringList();
+  rebuildRecentMenu();
+  ColourSettings c = m_colours;
+  ColourMap map = c.sequential;
+  if (parseColourMap(settings.value(QStringLiteral("colour/map")).toString(), &map)) {
+    c.sequential = map;
+  }
+  c.divergingForSigned = settings.value(QStringLiteral("colour/diverging"), true).toBool();
+  c.scale = settings.value(QStringLiteral("colour/log"), false).toBool() ? ColourScale::Log
+                                                                         : ColourScale::Linear;
+  c.sharedRange = settings.value(QStringLiteral("colour/shared"), false).toBool();
+  c.fixedRange = settings.value(QStringLiteral("colour/fixed"), false).toBool();
+  c.lo = settings.value(QStringLiteral("colour/lo"), 0.0).toDouble();
+  c.hi = settings.value(QStringLiteral("colour/hi"), 1.0).toDouble();
+  c.skipSink = settings.value(QStringLiteral("colour/skipSink"), false).toBool();
+  setColourSettings(c);
+  m_overviewModeBox->setCurrentIndex(settings.value(QStringLiteral("overview/mode"), 1).toInt());
+}
+
+void MainWindow::saveSettings() const {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  settings.setValue(QStringLiteral("recent"), m_recent);
+  settings.setValue(QStringLiteral("colour/map"), colourMapName(m_colours.sequential));
+  settings.setValue(QStringLiteral("colour/diverging"), m_colours.divergingForSigned);
+  settings.setValue(QStringLiteral("colour/log"), m_colours.scale == ColourScale::Log);
+  settings.setValue(QStringLiteral("colour/shared"), m_colours.sharedRange);
+  settings.setValue(QStringLiteral("colour/fixed"), m_colours.fixedRange);
+  settings.setValue(QStringLiteral("colour/lo"), m_colours.lo);
+  settings.setValue(QStringLiteral("colour/hi"), m_colours.hi);
+  settings.setValue(QStringLiteral("colour/skipSink"), m_colours.skipSink);
+  settings.setValue(QStringLiteral("overview/mode"), m_overviewModeBox->currentIndex());
+  settings.setValue(QStringLiteral("device"), m_model->device());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveSettings();
+  QMainWindow::closeEvent(event);
+}
+
+// ---- checkpoints and text --------------------------------------------------------------------
+
 void MainWindow::chooseCheckpoint() {
   const QString start = m_model->hasCheckpoint() ? fromStd(m_model->summary().dir) : QString();
   const QString dir =
       QFileDialog::getExistingDirectory(this, tr("Open checkpoint directory"), start);
-  if (dir.isEmpty()) return;
+  if (!dir.isEmpty()) openCheckpoint(dir);
+}
+
+void MainWindow::openCheckpoint(const QString& dir) {
   statusBar()->showMessage(tr("Opening %1…").arg(QDir::toNativeSeparators(dir)));
   m_model->openCheckpoint(dir);
+}
+
+void MainWindow::rememberRecent(const QString& dir) {
+  const QString path = QFileInfo(dir).absoluteFilePath();
+  m_recent.removeAll(path);
+  m_recent.prepend(path);
+  while (m_recent.size() > kMaxRecent) m_recent.removeLast();
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  m_recentMenu->clear();
+  for (const QString& dir : m_recent) {
+    QAction* a = m_recentMenu->addAction(QDir::toNativeSeparators(dir));
+    connect(a, &QAction::triggered, this, [this, dir] { openCheckpoint(dir); });
+  }
+  m_recentMenu->setEnabled(!m_recent.isEmpty());
+}
+
+void MainWindow::rebuildBundledMenu() {
+  m_bundledMenu->clear();
+  const QDir root(m_resourcesDir + QStringLiteral("/checkpoints"));
+  const QStringList names = m_resourcesDir.isEmpty()
+                                ? QStringList()
+                                : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+  for (const QString& name : names) {
+    const QString dir = root.filePath(name);
+    if (!isCheckpointDir(dir)) continue;
+    QAction* a = m_bundledMenu->addAction(name);
+    connect(a, &QAction::triggered, this, [this, dir] { openCheckpoint(dir); });
+  }
+  m_bundledMenu->setEnabled(!m_bundledMenu->actions().isEmpty());
+}
+
+void MainWindow::chooseTextFile() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open text"), QString(),
+                                                    tr("Text (*.txt *.md *.gz);;All files (*)"));
+  if (!path.isEmpty()) loadTextFile(path);
+}
+
+bool MainWindow::loadTextFile(const QString& path) {
+  try {
+    const std::string text = attn::read_text(path.toStdString());
+    m_model->setText(QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
+    statusBar()->showMessage(tr("Text: %1").arg(QFileInfo(path).fileName()));
+    return true;
+  } catch (const std::exception& e) {
+    showError(fromStd(e.what()));
+    return false;
+  }
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls()) {
+    const QString path = url.toLocalFile();
+    if (path.isEmpty()) continue;
+    if (QFileInfo(path).isDir()) {
+      openCheckpoint(path);  // a folder without config.json is reported by the open
+    } else if (QFileInfo(path).fileName() == QLatin1String("config.json")) {
+      openCheckpoint(QFileInfo(path).absolutePath());
+    } else {
+      loadTextFile(path);
+    }
+    event->acceptProposedAction();
+    return;
+  }
+}
+
+// ---- export ----------------------------------------------------------------------------------
+
+Figure MainWindow::currentFigure(ExportContent content) const {
+  const attn::LayerTrace* trace = m_model->currentTrace();
+  if (!trace) return {};
+  // What is on display: the zoomed region's maps where there are some, and the profile rows.
+  attn::LayerTrace shown;
+  shown.layer = m_model->layer();
+  shown.tokens = trace->tokens;
+  for (int i = 0; i < static_cast<int>(m_model->panelStages().size()); ++i) {
+    const attn::StageMap* m = m_model->detailMap(i);
+    if (!m) m = m_model->panelMap(i);
+    if (m) shown.maps.push_back(*m);
+  }
+  for (const QString& stage : m_model->profileStages()) {
+    if (const attn::StageMap* m = m_model->profileMap(stage)) shown.maps.push_back(*m);
+  }
+  switch (content) {
+    case ExportContent::Panels:
+      return panelsFigure(shown, m_model->layer(), m_model->head(), m_model->panelStages(),
+                          m_colours);
+    case ExportContent::HeadGrid:
+      return headGridFigure(shown, m_model->layer(), m_model->overviewStage(), m_colours);
+    case ExportContent::Profile:
+      return profileFigure(shown, m_model->layer(), m_model->profileStages());
+  }
+  return {};
+}
+
+bool MainWindow::exportFigure(ExportContent content, const QString& path,
+                              const FigureStyle& style) {
+  Figure figure = currentFigure(content);
+  const QString title = figure.title;
+  const FigureStyle colours = figure.style;
+  figure.style = style;
+  // The colour choices are the window's; size, font and DPI are the dialog's.
+  figure.style.colourMap = colours.colourMap;
+  figure.style.scale = colours.scale;
+  figure.style.sharedRange = colours.sharedRange;
+  figure.style.fixedRange = colours.fixedRange;
+  figure.style.lo = colours.lo;
+  figure.style.hi = colours.hi;
+  figure.style.skipSink = colours.skipSink;
+  figure.style.tokenLabels = colours.tokenLabels;
+  if (figure.title.isEmpty()) figure.title = title;
+  QString error;
+  if (!writeFigure(figure, path, &error)) {
+    showError(error);
+    QMessageBox* box = new QMessageBox(QMessageBox::Warning, tr("Could not export the figure"),
+                                       error, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setInformativeText(tr("Choose a folder you can write to and a name ending in .pdf, "
+                               ".svg, .png, .npy or .csv."));
+    box->open();
+    return false;
+  }
+  statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 8000);
+  return true;
+}
+
+void MainWindow::showExportDialog() {
+  if (!m_model->currentTrace()) {
+    showError(tr("Nothing to export yet: open a checkpoint and enter a text first."));
+    return;
+  }
+  QSettings settings;
+  FigureStyle style;
+  style.widthCm = settings.value(QStringLiteral("export/widthCm"), style.widthCm).toDouble();
+  style.heightCm = settings.value(QStringLiteral("export/heightCm"), style.heightCm).toDouble();
+  style.fontPt = settings.value(QStringLiteral("export/fontPt"), style.fontPt).toDouble();
+  style.dpi = settings.value(QStringLiteral("export/dpi"), style.dpi).toInt();
+  const QString lastPath =
+      settings.value(QStringLiteral("export/path"), QDir::home().filePath(QStringLiteral("attention.pdf")))
+          .toString();
+  auto* dialog = new ExportDialog({tr("Main view (the panels of this head)"),
+                                   tr("All heads of this layer"), tr("Query profile")},
+                                  lastPath, style, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QDialog::accepted, this, [this, dialog] {
+    const FigureStyle chosen = dialog->style();
+    QSettings s;
+    s.setValue(QStringLiteral("export/widthCm"), chosen.widthCm);
+    s.setValue(QStringLiteral("export/heightCm"), chosen.heightCm);
+    s.setValue(QStringLiteral("export/fontPt"), chosen.fontPt);
+    s.setValue(QStringLiteral("export/dpi"), chosen.dpi);
+    s.setValue(QStringLiteral("export/path"), dialog->path());
+    exportFigure(static_cast<ExportContent>(dialog->content()), dialog->path(), chosen);
+  });
+  dialog->open();
+}
+
+// ---- showing ---------------------------------------------------------------------------------
+
+bool MainWindow::showResults(const QString& path) {
+  try {
+    const EvalResults results = read_eval_results(path.toStdString());
+    m_curves->setResults(results);
+    if (!m_curvesDock->isVisible()) m_curvesDock->show();
+    statusBar()->showMessage(tr("Evaluation results: %1").arg(QFileInfo(path).fileName()));
+    return true;
+  } catch (const Error& e) {
+    m_curves->clear(tr("Cannot read the results."));
+    showError(fromStd(e.what()));
+    return false;
+  }
 }
 
 void MainWindow::showSummary() {
@@ -225,18 +663,19 @@ void MainWindow::showSummary() {
   m_headSpin->setValue(m_model->head());
   m_layerSpin->setEnabled(loaded);
   m_headSpin->setEnabled(loaded);
+  showStageChoices();
   if (!loaded) {
     m_summaryLabel->setText(tr("No checkpoint loaded. Use File > Open checkpoint directory."));
     return;
   }
   const QString name = QFileInfo(fromStd(s.dir)).fileName();
+  rememberRecent(fromStd(s.dir));
   setWindowTitle(tr("AttnScope: %1").arg(name));
   QString html = QStringLiteral("<table>");
   html += row(tr("checkpoint"), name);
   html += row(tr("variant"), fromStd(s.variant));
   html += row(tr("position encoding"), fromStd(s.position));
-  html += row(tr("layers"), QString::number(s.n_layer));
-  html += row(tr("heads"), QString::number(s.n_head));
+  html += row(tr("layers × heads"), tr("%1 × %2").arg(s.n_layer).arg(s.n_head));
   html += row(tr("d_model"), QString::number(s.d_model));
   html += row(tr("training length"), QString::number(s.train_len));
   html += row(tr("parameters"), QLocale().toString(static_cast<qlonglong>(s.n_params)));
@@ -251,31 +690,159 @@ void MainWindow::showSummary() {
   statusBar()->showMessage(warnings.isEmpty() ? tr("Loaded %1").arg(name) : warnings.join("; "));
 }
 
-void MainWindow::showMap() {
+void MainWindow::showStageChoices() {
+  // One toggle button per stage the variant offers, for the panels and for the profile.
+  auto rebuild = [this](QHBoxLayout* rowLayout, const QStringList& chosen, bool panels) {
+    while (rowLayout->count() > (panels ? 1 : 2)) {
+      QLayoutItem* item = rowLayout->takeAt(panels ? 0 : 1);
+      delete item->widget();
+      delete item;
+    }
+    int at = panels ? 0 : 1;
+    for (const QString& stage : m_model->stages()) {
+      auto* button = new QToolButton(this);
+      button->setText(stage);
+      button->setCheckable(true);
+      button->setChecked(chosen.contains(stage));
+      button->setObjectName((panels ? QStringLiteral("panelStage_") : QStringLiteral("profileStage_")) + stage);
+      rowLayout->insertWidget(at++, button);
+      connect(button, &QToolButton::toggled, this, [this, stage, panels](bool on) {
+        QStringList now = panels ? m_model->panelStages() : m_model->profileStages();
+        if (on && !now.contains(stage)) {
+          // Keep the core's stage order: raw before processed.
+          QStringList ordered;
+          for (const QString& s : m_model->stages()) {
+            if (now.contains(s) || s == stage) ordered << s;
+          }
+          now = ordered;
+        } else if (!on) {
+          now.removeAll(stage);
+        }
+        if (panels) {
+          m_model->setPanelStages(now);
+        } else {
+          m_model->setProfileStages(now);
+        }
+        QMetaObject::invokeMethod(this, &MainWindow::showStageChoices, Qt::QueuedConnection);
+      });
+    }
+  };
+  rebuild(m_stageRow, m_model->panelStages(), true);
+  rebuild(m_profileStageRow, m_model->profileStages(), false);
+}
+
+void MainWindow::showMaps() {
   const int n = m_model->mapSize();
   if (n == 0) {
-    m_map->clearMap(m_model->hasCheckpoint() ? tr("No map yet") : tr("No checkpoint loaded"));
+    m_panels->clear(m_model->hasCheckpoint() ? tr("No map yet") : tr("No checkpoint loaded"));
     return;
   }
-  const int layer = static_cast<int>(m_model->currentTrace()->layer);
-  QString title = tr("%1: layer %2, head %3")
-                      .arg(QString::fromLatin1(AttentionViewModel::kStage))
-                      .arg(layer)
-                      .arg(m_model->head());
-  if (!m_model->summary().trained) title += tr("  (untrained model)");
-  m_map->setMap(m_model->headMap(), n, m_model->mapLabels(), title);
+  const QStringList tokens = m_model->mapLabels();
+  const QStringList stages = m_model->panelStages();
+  std::vector<PanelContent> panels;
+  for (int i = 0; i < stages.size(); ++i) {
+    const attn::StageMap* whole = m_model->panelMap(i);
+    if (!whole) continue;
+    PanelContent p;
+    QString title = mapTitle(stages[i], m_model->layer(), m_model->head());
+    if (!m_model->summary().trained) title += tr("  (untrained model)");
+    p.whole = headFigureMap(*whole, m_model->head(), tokens, title);
+    if (const attn::StageMap* detail = m_model->detailMap(i)) {
+      p.detail = headFigureMap(*detail, m_model->head(), tokens, title);
+      p.hasDetail = true;
+    }
+    p.colourMap = colourMapFor(m_colours, p.whole.values);
+    panels.push_back(std::move(p));
+  }
+  // Ranges: per map, or one for all panels of the same colour map.
+  for (auto& p : panels) {
+    std::vector<const FigureMap*> maps;
+    if (m_colours.sharedRange) {
+      for (const auto& o : panels) {
+        if (o.colourMap == p.colourMap) maps.push_back(&o.whole);
+      }
+    } else {
+      maps.push_back(p.hasDetail ? &p.detail : &p.whole);
+    }
+    p.range = colourRangeFor(m_colours, p.colourMap, maps);
+  }
+  m_panels->setPanels(panels);
   m_errorLabel->hide();
 }
 
-void MainWindow::showTokenCount() {
+void MainWindow::showOverview() {
+  const QString stage = m_model->overviewStage();
+  std::vector<std::vector<QImage>> images;
+  std::vector<const FigureMap*> all;
+  std::vector<std::vector<FigureMap>> maps(static_cast<std::size_t>(m_model->layerCount()));
+  for (int l = 0; l < m_model->layerCount(); ++l) {
+    const attn::StageMap* m = m_model->overviewMap(l);
+    if (!m) continue;
+    for (int h = 0; h < m->n_head; ++h) {
+      maps[static_cast<std::size_t>(l)].push_back(headFigureMap(*m, h, {}, QString()));
+    }
+  }
+  std::vector<float> values;
+  for (const auto& layer : maps) {
+    for (const auto& m : layer) {
+      all.push_back(&m);
+      values.insert(values.end(), m.values.begin(), m.values.end());
+    }
+  }
+  if (all.empty()) {
+    m_overview->clear();
+    return;
+  }
+  const ColourMap map = colourMapFor(m_colours, values);
+  for (const auto& layer : maps) {
+    images.emplace_back();
+    for (const auto& m : layer) {
+      // Each thumbnail on its own range: the point is the pattern of every head.
+      images.back().push_back(mapImage(m, map, colourRangeFor(m_colours, map, {&m})));
+    }
+  }
+  m_overview->setThumbnails(std::move(images), stage);
+  m_overview->setCurrent(m_model->layer(), m_model->head());
+}
+
+void MainWindow::showProfile() {
+  const attn::LayerTrace* trace = m_model->currentTrace();
+  if (!trace) {
+    m_profile->clear(tr("No profile yet"));
+    return;
+  }
+  attn::LayerTrace shown;
+  shown.tokens = trace->tokens;
+  for (const QString& stage : m_model->profileStages()) {
+    if (const attn::StageMap* m = m_model->profileMap(stage)) shown.maps.push_back(*m);
+  }
+  const Figure f = profileFigure(shown, m_model->layer(), m_model->profileStages());
+  m_profile->setProfiles(f.profiles, f.title + tr("   (click a row of the map to choose)"));
+}
+
+void MainWindow::showTokens() {
   const int count = m_model->tokenCount();
   if (count < 0) {
     m_tokenLabel->setText(tr("tokens: –"));
+    m_tokenView->clear();
     return;
   }
   QString text = count == 1 ? tr("1 token") : tr("%1 tokens").arg(count);
-  if (m_model->isTruncated()) text += tr("; the map shows the first %1").arg(m_model->mapSize());
+  if (m_model->isTruncated()) {
+    text += tr("; the maps show the first %1 (the model's limit here)").arg(m_model->mapSize());
+  }
   m_tokenLabel->setText(text);
+  // Tokens on alternating backgrounds, as the model sees them.
+  const QStringList labels = m_model->mapLabels();
+  QString html;
+  for (int i = 0; i < std::min<int>(labels.size(), kMaxTokensShown); ++i) {
+    html += QStringLiteral("<span style=\"background:%1\" title=\"%2\">%3</span>")
+                .arg(i % 2 ? QStringLiteral("#dbe9f7") : QStringLiteral("#f7e3c8"))
+                .arg(i)
+                .arg(labels[i].toHtmlEscaped());
+  }
+  if (labels.size() > kMaxTokensShown) html += tr(" … (%1 more)").arg(labels.size() - kMaxTokensShown);
+  m_tokenView->setHtml(html);
 }
 
 void MainWindow::showBusy(bool busy) {
@@ -312,6 +879,16 @@ void MainWindow::syncEditor(const QString& text) {
   if (m_textEdit->toPlainText() == text) return;
   const QSignalBlocker blocker(m_textEdit);
   m_textEdit->setPlainText(text);
+}
+
+void MainWindow::stepHead(int delta) {
+  const int n = std::max(1, m_model->headCount());
+  m_model->setHead(((m_model->head() + delta) % n + n) % n);
+}
+
+void MainWindow::stepLayer(int delta) {
+  const int n = std::max(1, m_model->layerCount());
+  m_model->setLayer(((m_model->layer() + delta) % n + n) % n);
 }
 
 }  // namespace attn::ui

@@ -1,68 +1,145 @@
 // SPDX-License-Identifier: MIT
-// MainWindow: the first AttnScope window. It only builds widgets (a left dock with the checkpoint
-// summary, text, layer/head selectors and job progress; the attention map in the centre; a bottom
-// dock with the length-extrapolation curves of a results file) and
-// connects them to an AttentionViewModel, which holds all state and runs nothing on this thread.
+// MainWindow: the AttnScope window. It only builds widgets and connects them to an
+// AttentionViewModel, which holds all state and runs nothing on this thread: the main view (raw
+// and processed maps side by side, zoom and crosshair in step) in the centre; a left dock with
+// the checkpoint summary, text, tokens, layer, head, stages and colours; an overview dock
+// (layers x heads thumbnails); a query-profile dock; the length-extrapolation curves; menus with
+// shortcuts, recent and bundled checkpoints, drag and drop, figure export, and settings kept
+// between runs.
 #pragma once
 
 #include <QtCore/QPointer>
+#include <QtCore/QStringList>
 #include <QtGui/QPixmap>
 #include <QtWidgets/QMainWindow>
 
+#include "ui/models/figure_builder.h"
+
+class QCheckBox;
+class QComboBox;
 class QDockWidget;
+class QDoubleSpinBox;
 class QLabel;
+class QMenu;
 class QMessageBox;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QTextBrowser;
+class QHBoxLayout;
 
 namespace attn::ui {
 
 class AttentionMapWidget;
 class AttentionViewModel;
 class ExtrapolationPlot;
+class MapPanels;
+class OverviewWidget;
+class ProfilePlot;
 
 class MainWindow final : public QMainWindow {
   Q_OBJECT
 
  public:
-  /// The model must outlive the window.
-  explicit MainWindow(AttentionViewModel* model, QWidget* parent = nullptr);
+  /// What File > Export figure writes.
+  enum class ExportContent { Panels, HeadGrid, Profile };
+
+  /// The model must outlive the window. `resourcesDir` (may be empty) lists the bundled
+  /// checkpoints in File > Open bundled.
+  explicit MainWindow(AttentionViewModel* model, const QString& resourcesDir = QString(),
+                      QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  AttentionMapWidget* mapWidget() const { return m_map; }
+  /// The primary (last) panel of the main view.
+  AttentionMapWidget* mapWidget() const;
+  MapPanels* mapPanels() const { return m_panels; }
+  OverviewWidget* overview() const { return m_overview; }
+  ProfilePlot* profilePlot() const { return m_profile; }
   ExtrapolationPlot* extrapolationPlot() const { return m_curves; }
+  const ColourSettings& colourSettings() const { return m_colours; }
+  void setColourSettings(const ColourSettings& settings);
   /// Loads a results file of attnscope-cli eval into the length-extrapolation panel; on a bad
   /// file shows the error (naming file and field) and returns false.
   bool showResults(const QString& path);
-  /// The window as it looks now, with the map freshly drawn (for --screenshot and tests).
+  /// The window as it looks now, with the maps freshly drawn (for --screenshot and tests).
   QPixmap screenshot();
+  /// Builds the figure of `content` from what is on display (the zoomed region's exact maps
+  /// when there are some). Empty (no maps, no profiles) when nothing is shown.
+  Figure currentFigure(ExportContent content) const;
+  /// Writes the figure of `content` to `path` (format from the suffix) with `style`'s size,
+  /// font and DPI; errors go to a dialog and the status bar. Returns whether it was written.
+  bool exportFigure(ExportContent content, const QString& path, const FigureStyle& style);
+  /// Restores the window layout, colours and recent list saved by the last run.
+  void restoreSettings();
+  /// Loads a UTF-8 text file (.gz too) into the editor; errors are shown.
+  bool loadTextFile(const QString& path);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
 
  private:
   void buildMenus();
   QWidget* buildSidePanel();
+  QWidget* buildColourBox(QWidget* parent);
+  void buildDocks();
   void connectModel();
+  void saveSettings() const;
 
   void chooseCheckpoint();
+  void openCheckpoint(const QString& dir);
+  void rememberRecent(const QString& dir);
+  void rebuildRecentMenu();
+  void rebuildBundledMenu();
+  void chooseTextFile();
+  void showExportDialog();
   void showSummary();
-  void showMap();
-  void showTokenCount();
+  void showStageChoices();
+  void showMaps();
+  void showOverview();
+  void showProfile();
+  void showTokens();
   void showBusy(bool busy);
   void showError(const QString& message);
   void showOpenError(const QString& message);
   void syncEditor(const QString& text);
+  void readColourControls();
+  void stepHead(int delta);
+  void stepLayer(int delta);
 
   AttentionViewModel* m_model = nullptr;
-  AttentionMapWidget* m_map = nullptr;
+  QString m_resourcesDir;
+  ColourSettings m_colours;
+  MapPanels* m_panels = nullptr;
+  OverviewWidget* m_overview = nullptr;
+  ProfilePlot* m_profile = nullptr;
   ExtrapolationPlot* m_curves = nullptr;
+  QDockWidget* m_sideDock = nullptr;
+  QDockWidget* m_overviewDock = nullptr;
+  QDockWidget* m_profileDock = nullptr;
   QDockWidget* m_curvesDock = nullptr;
+  QMenu* m_recentMenu = nullptr;
+  QMenu* m_bundledMenu = nullptr;
+  QStringList m_recent;
   QLabel* m_summaryLabel = nullptr;
   QLabel* m_untrainedLabel = nullptr;
   QPlainTextEdit* m_textEdit = nullptr;
   QLabel* m_tokenLabel = nullptr;
+  QTextBrowser* m_tokenView = nullptr;
   QSpinBox* m_layerSpin = nullptr;
   QSpinBox* m_headSpin = nullptr;
+  QHBoxLayout* m_stageRow = nullptr;
+  QHBoxLayout* m_profileStageRow = nullptr;
+  QComboBox* m_colourMapBox = nullptr;
+  QCheckBox* m_divergingBox = nullptr;
+  QComboBox* m_scaleBox = nullptr;
+  QComboBox* m_rangeBox = nullptr;
+  QDoubleSpinBox* m_loSpin = nullptr;
+  QDoubleSpinBox* m_hiSpin = nullptr;
+  QCheckBox* m_sinkBox = nullptr;
+  QComboBox* m_overviewModeBox = nullptr;
   QProgressBar* m_progress = nullptr;
   QPushButton* m_cancelButton = nullptr;
   QLabel* m_errorLabel = nullptr;
