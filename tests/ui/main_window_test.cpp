@@ -5,7 +5,13 @@
 #include "ui/widgets/main_window.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QFile>
+#include <QtCore/QProcess>
+#include <QtCore/QSettings>
+#include <QtCore/QStandardPaths>
 #include <QtCore/QTemporaryDir>
+#include <QtCore/QXmlStreamReader>
+#include <QtGui/QImage>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 #include <QtWidgets/QApplication>
@@ -20,6 +26,9 @@
 #include "ui/models/attention_view_model.h"
 #include "ui/models/session_backend.h"
 #include "ui/widgets/attention_map_widget.h"
+#include "ui/widgets/map_panels.h"
+#include "ui/widgets/overview_widget.h"
+#include "ui/widgets/profile_plot.h"
 #include "ui/widgets/qcustomplot_include.h"
 
 namespace attn::ui::test {
@@ -65,6 +74,9 @@ class MainWindowTest : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // settings go to a test location
+    QCoreApplication::setOrganizationName(QStringLiteral("AttnScopeTest"));
+    QSettings().clear();
     const QString dir = checkpointDir();
     QVERIFY2(QDir(dir).exists(QStringLiteral("config.json")),
              qPrintable(QStringLiteral("bundled checkpoint missing: %1").arg(dir)));
@@ -101,6 +113,162 @@ class MainWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(m_window->mapWidget()->mapSize() > before, kLoadTimeoutMs);
     QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kLoadTimeoutMs);
     checkMap();
+  }
+
+  void rawAndProcessedPanelsMoveTogether() {
+    MapPanels* panels = m_window->mapPanels();
+    // DAPE V2: raw, the convolution's output and the weights side by side.
+    QCOMPARE(m_model->panelStages(), (QStringList{"raw", "conv", "probs"}));
+    QTRY_COMPARE_WITH_TIMEOUT(panels->panelCount(), 3, kLoadTimeoutMs);
+    const int n = m_model->mapSize();
+    for (int i = 0; i < 3; ++i) QCOMPARE(panels->panel(i)->mapSize(), n);
+    // Raw scores are signed: drawn on the diverging map, centred at zero.
+    const QCPRange raw = panels->panel(0)->colorMap()->dataRange();
+    QVERIFY2(std::abs(raw.lower + raw.upper) < 1e-6 * std::abs(raw.upper),
+             qPrintable(QStringLiteral("%1 .. %2").arg(raw.lower).arg(raw.upper)));
+    // A zoom in one panel moves the others.
+    QCustomPlot* first = panels->panel(0)->plot();
+    first->xAxis->setRange(2.5, 9.5);
+    first->yAxis->setRange(4.5, 11.5);
+    for (int i = 1; i < 3; ++i) {
+      const QCPRange x = panels->panel(i)->plot()->xAxis->range();
+      QVERIFY2(std::abs(x.lower - 2.5) < 1e-9,
+               qPrintable(QStringLiteral("panel %1 x %2").arg(i).arg(x.lower)));
+      QCOMPARE(panels->panel(i)->plot()->yAxis->range().lower, 4.5);
+    }
+    // The tooltip's value is the model's.
+    const attn::StageMap* probs = m_model->panelMap(2);
+    QVERIFY(probs && probs->step == 1);
+    QCOMPARE(panels->panel(2)->valueAt(7, 3), static_cast<double>(probs->at(m_model->head(), 7, 3)));
+    QVERIFY(std::isnan(panels->panel(2)->valueAt(3, 7)));  // the future
+    panels->resetView();
+  }
+
+  void overviewPicksLayerAndHead() {
+    OverviewWidget* overview = m_window->overview();
+    QTRY_COMPARE_WITH_TIMEOUT(overview->layerCount(), m_model->layerCount(), kLoadTimeoutMs);
+    const QRect cell = overview->thumbnailRect(2, 3);
+    QVERIFY(!cell.isEmpty());
+    QTest::mouseClick(overview, Qt::LeftButton, Qt::NoModifier, cell.center());
+    QCOMPARE(m_model->layer(), 2);
+    QCOMPARE(m_model->head(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->panelMap(0) &&
+                                 m_model->panelMap(0)->layer == 2, kLoadTimeoutMs);
+    // Keyboard: next head and previous layer.
+    QTest::keyClick(m_window.get(), Qt::Key_BracketRight, Qt::ControlModifier);
+    QCOMPARE(m_model->head(), 4);
+    QTest::keyClick(m_window.get(), Qt::Key_PageUp, Qt::ControlModifier);
+    QCOMPARE(m_model->layer(), 1);
+    QTest::keyClick(m_window.get(), Qt::Key_R, Qt::ControlModifier);
+    QCOMPARE(m_model->panelStages(), (QStringList{"probs"}));
+    QTest::keyClick(m_window.get(), Qt::Key_R, Qt::ControlModifier);
+    QCOMPARE(m_model->panelStages().size(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kLoadTimeoutMs);
+  }
+
+  void clickingARowShowsItsProfile() {
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() > 8, kLoadTimeoutMs);
+    AttentionMapWidget* map = m_window->mapWidget();
+    map->resetView();
+    QCustomPlot* plot = map->plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const QPoint at(static_cast<int>(plot->xAxis->coordToPixel(2)),
+                    static_cast<int>(plot->yAxis->coordToPixel(6)));
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, at);
+    QCOMPARE(m_model->queryRow(), 6);
+    QTRY_VERIFY_WITH_TIMEOUT(m_model->profileMap(QStringLiteral("raw")) &&
+                                 m_model->profileMap(QStringLiteral("raw"))->q0 == 6,
+                             kLoadTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->profilePlot()->panelCount(),
+                              static_cast<int>(m_model->profileStages().size()), kLoadTimeoutMs);
+    QCOMPARE(m_window->profilePlot()->curveCount(),
+             m_model->headCount() * static_cast<int>(m_model->profileStages().size()));
+  }
+
+  void exportsPdfSvgPngAndNumbers() {
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kLoadTimeoutMs);
+    QTemporaryDir dir;
+    FigureStyle style;
+    style.dpi = 150;
+    style.widthCm = 15;
+    style.heightCm = 6;
+    const QString png = dir.filePath(QStringLiteral("panels.png"));
+    QVERIFY(m_window->exportFigure(MainWindow::ExportContent::Panels, png, style));
+    QImage image(png);
+    QCOMPARE(image.width(), qRound(15 / 2.54 * 150));
+    QVERIFY(std::abs(image.dotsPerMeterX() * 0.0254 - 150) < 1.5);
+    const QString pdf = dir.filePath(QStringLiteral("grid.pdf"));
+    QVERIFY(m_window->exportFigure(MainWindow::ExportContent::HeadGrid, pdf, style));
+    if (!QStandardPaths::findExecutable(QStringLiteral("pdftoppm")).isEmpty()) {
+      QCOMPARE(QProcess::execute(QStringLiteral("pdftoppm"),
+                                 {QStringLiteral("-r"), QStringLiteral("40"), QStringLiteral("-png"),
+                                  QStringLiteral("-singlefile"), pdf, dir.filePath("grid")}),
+               0);
+      QVERIFY(!QImage(dir.filePath(QStringLiteral("grid.png"))).isNull());
+    }
+    const QString svg = dir.filePath(QStringLiteral("profile.svg"));
+    QVERIFY(m_window->exportFigure(MainWindow::ExportContent::Profile, svg, style));
+    QFile file(svg);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QXmlStreamReader xml(&file);
+    int paths = 0;
+    while (!xml.atEnd()) {
+      if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("path")) {
+        ++paths;
+      }
+    }
+    QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+    QVERIFY(paths > 0);
+    const QString npy = dir.filePath(QStringLiteral("panels.npy"));
+    QVERIFY(m_window->exportFigure(MainWindow::ExportContent::Panels, npy, style));
+    QVERIFY(QFileInfo(npy).size() > 128);
+    // An export path that cannot be written: a message naming it, no crash, nothing written.
+    const QString bad = dir.filePath(QStringLiteral("no/such/folder/x.pdf"));
+    QVERIFY(!m_window->exportFigure(MainWindow::ExportContent::Panels, bad, style));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(dir.filePath(QStringLiteral("no"))));
+    QVERIFY(!QFileInfo::exists(bad));
+    if (auto* box = m_window->findChild<QMessageBox*>()) box->close();
+  }
+
+  void longInputsArePooledAndZoomShowsExactCells() {
+    QString text;
+    for (int i = 0; i < 140; ++i) text += QStringLiteral("Sentence number %1 goes on. ").arg(i);
+    m_model->setText(text);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->tokenCount() > 1100, kLoadTimeoutMs);
+    const attn::StageMap* whole = m_model->panelMap(0);
+    QVERIFY(whole);
+    QCOMPARE(whole->step, int64_t{2});  // > 1024 tokens: pooled two by two
+    AttentionMapWidget* map = m_window->mapWidget();
+    QCOMPARE(map->colorMap()->data()->keySize(), static_cast<int>(whole->cols));
+    // Zoom to 200 tokens: the exact cells arrive and are drawn.
+    map->plot()->xAxis->setRange(400, 600);
+    map->plot()->yAxis->setRange(500, 700);
+    QTRY_VERIFY_WITH_TIMEOUT(m_model->detailMap(2) != nullptr && !m_model->isBusy(),
+                             kLoadTimeoutMs);
+    const attn::StageMap* exact = m_model->detailMap(2);
+    QCOMPARE(exact->step, int64_t{1});
+    QVERIFY(exact->q0 <= 500 && exact->q1 >= 700 && exact->k0 <= 400 && exact->k1 >= 600);
+    QCOMPARE(map->valueAt(650, 420),
+             static_cast<double>(exact->at(m_model->head(), 650 - exact->q0, 420 - exact->k0)));
+    m_model->setText(kText);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->tokenCount() < 100, kLoadTimeoutMs);
+  }
+
+  void settingsAreRemembered() {
+    ColourSettings colours;
+    colours.sequential = ColourMap::Magma;
+    colours.scale = ColourScale::Log;
+    colours.skipSink = true;
+    m_window->setColourSettings(colours);
+    QCOMPARE(m_window->mapWidget()->colorMap()->dataScaleType(), QCPAxis::stLogarithmic);
+    m_window->close();  // saves
+    MainWindow second(m_model.get());
+    second.restoreSettings();
+    QCOMPARE(second.colourSettings().sequential, ColourMap::Magma);
+    QCOMPARE(second.colourSettings().scale, ColourScale::Log);
+    QVERIFY(second.colourSettings().skipSink);
+    m_window->setColourSettings(ColourSettings{});
+    m_window->show();
   }
 
   void badCheckpointShowsErrorAndStaysUsable() {

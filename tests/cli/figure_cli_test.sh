@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# attnscope-cli figure end to end, without a display: every format from the bundled DAPE V2
+# checkpoint, checked by what reads them (pdftoppm, Python's XML parser, the npy header, PNG's
+# pHYs chunk), and bad input answered with the right exit code and a message naming it.
+# Usage: figure_cli_test.sh CLI SOURCE_DIR PYTHON
+set -u
+cli=$1 src=$2 py=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+unset DISPLAY WAYLAND_DISPLAY QT_QPA_PLATFORM   # the command must find its own platform
+ck="$src/resources/checkpoints/kerple-dape-v2"
+text="The quick brown fox jumps over the lazy dog. It was not amused, and it said so twice."
+
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  stderr: /' "$work/err" | head -5
+    fails=$((fails + 1))
+  else
+    echo "ok: $what"
+  fi
+}
+stderr_has() {
+  if grep -qF -- "$1" "$work/err"; then echo "ok: $2"; else
+    echo "FAIL: $2: stderr lacks '$1'"; sed 's/^/  stderr: /' "$work/err" | head -5
+    fails=$((fails + 1)); fi
+}
+check() {  # check DESCRIPTION COMMAND...: a check that must succeed
+  local what=$1; shift
+  if "$@" >"$work/check" 2>&1; then echo "ok: $what"; else
+    echo "FAIL: $what"; sed 's/^/  /' "$work/check" | head -5; fails=$((fails + 1)); fi
+}
+
+expect 0 "figure --help" -- "$cli" figure --help
+expect 0 "maps as PDF" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --layer 1 \
+  --head 2 --out "$work/maps.pdf"
+check "PDF renders" pdftoppm -r 50 -png -singlefile "$work/maps.pdf" "$work/maps"
+check "PDF page is not blank" "$py" -c "
+import struct, sys, zlib
+data = open('$work/maps.png', 'rb').read()
+assert data[:8] == b'\x89PNG\r\n\x1a\n'
+w, h = struct.unpack('>II', data[16:24])
+assert w > 200 and h > 50, (w, h)
+"
+expect 0 "maps as SVG" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --layer 1 \
+  --stage raw --stage probs --out "$work/maps.svg"
+check "SVG parses and has vector paths and one image per map" "$py" -c "
+import xml.etree.ElementTree as ET
+root = ET.parse('$work/maps.svg').getroot()
+ns = '{http://www.w3.org/2000/svg}'
+assert root.tag == ns + 'svg', root.tag
+vector = [e for e in root.iter() if e.tag in (ns + 'path', ns + 'polyline', ns + 'line', ns + 'text')]
+images = root.findall('.//' + ns + 'image')
+assert len(root.findall('.//' + ns + 'path')) > 0 and len(vector) > 20, len(vector)
+assert len(images) == 2, len(images)
+"
+expect 0 "head grid as PNG at 150 dpi" -- "$cli" figure --checkpoint "$ck" --text-string "$text" \
+  --kind heads --dpi 150 --width-cm 12 --height-cm 8 --out "$work/heads.png"
+check "PNG records 150 dpi and is 12 x 8 cm" "$py" -c "
+import struct
+data = open('$work/heads.png', 'rb').read()
+w, h = struct.unpack('>II', data[16:24])
+assert abs(w - round(12 / 2.54 * 150)) <= 1 and abs(h - round(8 / 2.54 * 150)) <= 1, (w, h)
+i = data.index(b'pHYs')
+ppm_x, ppm_y, unit = struct.unpack('>IIB', data[i + 4:i + 13])
+assert unit == 1 and abs(ppm_x * 0.0254 - 150) < 1.5, (ppm_x, unit)
+"
+expect 0 "profile as CSV" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --kind profile \
+  --query 10 --out "$work/profile.csv"
+check "profile CSV has one row per head and key" "$py" -c "
+rows = open('$work/profile.csv').read().strip().splitlines()[1:]
+# raw, bias and conv, 8 heads, keys 0..10
+assert len(rows) == 3 * 8 * 11, len(rows)
+"
+expect 0 "zoomed window as npy" -- "$cli" figure --checkpoint "$ck" --text-string "$text" \
+  --stage probs --window 5,15,0,12 --out "$work/window.npy"
+check "npy holds (1, 10, 12) float32 and rows of probs sum to at most 1" "$py" -c "
+import ast, struct, math
+data = open('$work/window.npy', 'rb').read()
+assert data[:6] == b'\x93NUMPY'
+hl = struct.unpack('<H', data[8:10])[0]
+header = ast.literal_eval(data[10:10 + hl].decode())
+assert header['descr'] == '<f4' and header['shape'] == (1, 10, 12), header
+vals = struct.unpack('<120f', data[10 + hl:])
+for r in range(10):
+    row = [v for v in vals[r * 12:(r + 1) * 12] if not math.isnan(v)]
+    assert len(row) == min(12, r + 6), (r, len(row))
+    assert 0 < sum(row) <= 1 + 1e-5, (r, sum(row))
+"
+
+expect 2 "unknown suffix" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --out "$work/x.jpg"
+stderr_has ".pdf, .svg, .png, .npy or .csv" "unknown suffix names the formats"
+expect 2 "head out of range" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --head 9 \
+  --out "$work/x.pdf"
+stderr_has "0..7" "head error names the range"
+expect 1 "unknown stage" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --stage nope \
+  --out "$work/x.pdf"
+stderr_has "offers" "unknown stage lists what is offered"
+expect 1 "unwritable folder" -- "$cli" figure --checkpoint "$ck" --text-string "$text" \
+  --out "$work/missing/dir/x.pdf"
+stderr_has "$work/missing/dir" "unwritable folder is named"
+expect 2 "bad range" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --range 3,1 \
+  --out "$work/x.pdf"
+expect 1 "empty text" -- "$cli" figure --checkpoint "$ck" --text-string "" --out "$work/x.pdf"
+stderr_has "empty" "empty text is reported"
+[ -e "$work/x.pdf" ] && { echo "FAIL: a failed figure left a file"; fails=$((fails + 1)); }
+
+echo "figure_cli_test: $fails failure(s)"
+[ "$fails" -eq 0 ]
