@@ -9,6 +9,8 @@
 
 #include "core/model/checkpoint.h"
 #include "core/model/map_view.h"
+#include "core/eval/extrapolation.h"
+#include <filesystem>
 #include "core/util/device.h"
 #include "core/util/error.h"
 
@@ -132,6 +134,56 @@ LayerTrace Session::trace(const TraceRequest& req) const {
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
+}
+
+LengthReport Session::evaluate(const LengthRequest& req) const {
+  const auto& s = impl_->summary;
+  LengthReport report;
+  report.train_len = s.train_len;
+  report.name = std::filesystem::path(s.dir).filename().string();
+  if (report.name.empty()) report.name = std::filesystem::path(s.dir).parent_path().filename().string();
+  if (req.windows < 1) throw ConfigError("windows must be at least 1, not " + std::to_string(req.windows));
+  std::vector<int64_t> ids;
+  for (const auto& t : tokenize(req.text)) ids.push_back(t.id);
+  report.text_tokens = int64_t(ids.size());
+  std::vector<int64_t> fit;
+  for (int64_t len : req.lengths) {
+    if (len < 1) throw ConfigError("length " + std::to_string(len) + " must be at least 1");
+    (len + 1 <= report.text_tokens ? fit : report.skipped).push_back(len);
+  }
+  if (fit.empty()) {
+    throw Error("the text has " + std::to_string(report.text_tokens) +
+                " tokens: too few for any of the lengths asked (each needs length + 1); use a "
+                "longer text");
+  }
+  EvalOptions opts;
+  opts.windows = req.windows;
+  opts.tail = req.tail;
+  opts.local_window = req.local_window;
+  const auto tokens = torch::tensor(ids, torch::kInt64);
+  // Work grows with length squared: progress weighs each window by it.
+  double total = 0, done = 0;
+  for (int64_t len : fit) total += double(len) * double(len) * double(req.windows);
+  for (int64_t len : fit) {
+    const double unit = double(len) * double(len);
+    const LengthResult r = evaluate_length(impl_->ck.model, tokens, len, opts, impl_->device,
+                                           req.cancel, [&] {
+                                             done += unit;
+                                             if (req.progress) req.progress(done / total);
+                                           });
+    LengthPoint p;
+    p.length = r.length;
+    p.windows = r.windows;
+    p.ppl_tail = r.ppl_tail;
+    p.ppl_window = r.ppl_window;
+    for (const auto& l : r.layers) {
+      p.entropy.push_back(l.entropy);
+      p.distance.push_back(l.distance);
+      p.sink.push_back(l.sink);
+    }
+    report.points.push_back(std::move(p));
+  }
+  return report;
 }
 
 void Session::check_request(const MapRequest& m) const {

@@ -97,6 +97,32 @@ struct LayerTrace {
   }
 };
 
+/// Perplexity and attention statistics of one text at several input lengths (core/eval).
+struct LengthRequest {
+  std::string text;
+  std::vector<int64_t> lengths;  // lengths the text is too short for are skipped (and listed)
+  int64_t windows = 1;           // windows per length, evenly over the text
+  int64_t tail = 256;            // perplexity of the last `tail` predictions of each window
+  int64_t local_window = 16;
+  const std::atomic<bool>* cancel = nullptr;
+  std::function<void(double fraction)> progress;
+};
+
+struct LengthPoint {
+  int64_t length = 0, windows = 0;
+  double ppl_tail = 0, ppl_window = 0;
+  // [layer][head], averaged over every query of every window:
+  std::vector<std::vector<double>> entropy, distance, sink;
+};
+
+struct LengthReport {
+  std::vector<LengthPoint> points;  // in the order asked, skipped lengths left out
+  std::vector<int64_t> skipped;     // lengths longer than the text's tokens minus one
+  int64_t text_tokens = 0;
+  int64_t train_len = 0;
+  std::string name;                 // the checkpoint directory's name
+};
+
 class Session {
  public:
   /// Loads a checkpoint directory on "cpu" or "cuda" (falls back to the CPU when CUDA is
@@ -115,6 +141,9 @@ class Session {
   /// attn::Cancelled when cancelled, attn::Error on bad input (empty text, unknown stage, layer
   /// out of range, empty window, unknown pool mode).
   LayerTrace trace(const TraceRequest& request) const;
+  /// Evaluates the text at each length. Throws attn::Cancelled when cancelled, attn::Error when
+  /// no length fits the text (naming the text's size) or a length or window count is < 1.
+  LengthReport evaluate(const LengthRequest& request) const;
 
  private:
   struct Impl;

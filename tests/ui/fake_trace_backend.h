@@ -108,6 +108,10 @@ class FakeTraceBackend final : public TraceBackend {
     attn::LayerTrace trace;
     trace.layer = request.layer;
     trace.tokens = tokenize(request.text);
+    if (request.max_tokens > 0 && static_cast<int64_t>(trace.tokens.size()) > request.max_tokens) {
+      trace.tokens.resize(static_cast<std::size_t>(request.max_tokens));
+      trace.truncated = true;
+    }
     const int64_t n = static_cast<int64_t>(trace.tokens.size());
     std::vector<attn::MapRequest> wanted = request.maps;
     if (wanted.empty()) wanted.push_back(attn::MapRequest{request.layer, request.stages});
@@ -118,6 +122,34 @@ class FakeTraceBackend final : public TraceBackend {
     }
     if (request.progress) request.progress(1.0);
     return trace;
+  }
+
+  /// Perplexity 10 + length / 100 at each length that fits; per-head statistics from the
+  /// length (entropy log(length), distance length / 3, sink 1 / length).
+  attn::LengthReport evaluate(const attn::LengthRequest& request) override {
+    attn::LengthReport report;
+    report.text_tokens = static_cast<int64_t>(tokenize(request.text).size());
+    report.train_len = 4;
+    report.name = "fake";
+    for (int64_t len : request.lengths) {
+      if (request.cancel && request.cancel->load()) throw attn::Cancelled();
+      if (len + 1 > report.text_tokens) {
+        report.skipped.push_back(len);
+        continue;
+      }
+      attn::LengthPoint p;
+      p.length = len;
+      p.windows = request.windows;
+      p.ppl_tail = p.ppl_window = 10.0 + static_cast<double>(len) / 100.0;
+      for (int l = 0; l < kFakeLayers; ++l) {
+        p.entropy.emplace_back(kFakeHeads, std::log(static_cast<double>(len)));
+        p.distance.emplace_back(kFakeHeads, static_cast<double>(len) / 3.0);
+        p.sink.emplace_back(kFakeHeads, 1.0 / static_cast<double>(len));
+      }
+      report.points.push_back(std::move(p));
+    }
+    if (report.points.empty()) throw attn::Error("the text is too short for every length");
+    return report;
   }
 
  private:

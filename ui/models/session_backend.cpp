@@ -27,6 +27,10 @@ attn::LayerTrace SessionBackend::trace(const attn::TraceRequest& request) {
   return session().trace(request);
 }
 
+attn::LengthReport SessionBackend::evaluate(const attn::LengthRequest& request) {
+  return session().evaluate(request);
+}
+
 const attn::Session& SessionBackend::session() const {
   if (!m_session) {
     throw attn::Error("no checkpoint is loaded; open one with File > Open checkpoint directory");

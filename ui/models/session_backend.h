@@ -17,6 +17,7 @@ class SessionBackend final : public TraceBackend {
   OpenResult open(const std::string& dir, const std::string& device) override;
   std::vector<attn::TokenInfo> tokenize(const std::string& text) override;
   attn::LayerTrace trace(const attn::TraceRequest& request) override;
+  attn::LengthReport evaluate(const attn::LengthRequest& request) override;
 
  private:
   const attn::Session& session() const;

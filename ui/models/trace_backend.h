@@ -26,6 +26,7 @@ class TraceBackend {
   virtual OpenResult open(const std::string& dir, const std::string& device) = 0;
   virtual std::vector<attn::TokenInfo> tokenize(const std::string& text) = 0;
   virtual attn::LayerTrace trace(const attn::TraceRequest& request) = 0;
+  virtual attn::LengthReport evaluate(const attn::LengthRequest& request) = 0;
 };
 
 }  // namespace attn::ui

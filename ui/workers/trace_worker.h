@@ -31,6 +31,28 @@ struct TraceJob {
   std::shared_ptr<std::atomic<bool>> cancel;
 };
 
+/// A job over several input lengths of one text: the maps of a layer at each length (the first
+/// `length` tokens), and/or perplexity and attention statistics at each length.
+struct LengthsJob {
+  quint64 generation = 0;
+  std::string text;
+  std::vector<int64_t> lengths;
+  bool maps = true;
+  int layer = 0;
+  std::vector<std::string> stages;
+  int grid = 256;
+  bool stats = true;
+  int windows = 1;
+  std::shared_ptr<std::atomic<bool>> cancel;
+};
+
+struct LengthsResult {
+  std::vector<attn::LayerTrace> traces;  // one per length that fits the text (maps jobs)
+  attn::LengthReport report;             // stats jobs
+  bool hasReport = false;
+};
+using LengthsResultPtr = std::shared_ptr<const LengthsResult>;
+
 class TraceWorker final : public QObject {
   Q_OBJECT
 
@@ -43,6 +65,8 @@ class TraceWorker final : public QObject {
   /// Tokenizes the text (tokenized), then traces the layer (traced). A job whose flag is already
   /// set when it is dequeued is skipped, so a burst of superseded jobs drains at once.
   void runTrace(const attn::ui::TraceJob& job);
+  /// Runs a lengths job (lengthsDone, or cancelled / failed with its generation).
+  void runLengths(const attn::ui::LengthsJob& job);
 
  Q_SIGNALS:
   void opened(quint64 generation, const attn::ui::OpenResult& result);
@@ -53,6 +77,7 @@ class TraceWorker final : public QObject {
   void cancelled(quint64 generation);
   /// A trace job failed (anything thrown but attn::Cancelled).
   void failed(quint64 generation, const QString& message);
+  void lengthsDone(quint64 generation, const attn::ui::LengthsResultPtr& result);
 
  private:
   std::unique_ptr<TraceBackend> m_backend;
@@ -63,3 +88,4 @@ class TraceWorker final : public QObject {
 Q_DECLARE_METATYPE(attn::ui::OpenResult)
 Q_DECLARE_METATYPE(attn::ui::TracePtr)
 Q_DECLARE_METATYPE(attn::ui::TokenList)
+Q_DECLARE_METATYPE(attn::ui::LengthsResultPtr)
