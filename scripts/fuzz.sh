@@ -4,13 +4,14 @@
 # UndefinedBehaviorSanitizer on the parsers too) and runs each for SECONDS (default 15) from a
 # copy of its seed corpus. Fails on any crash, sanitizer report, uncaught exception, input
 # that takes over 10 s, or over 2 GB of memory; the failing input is kept in build-fuzz/.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET ...]   (targets: safetensors tokenizer config results)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET ...]   (targets: safetensors tokenizer config results
+# workspace)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors tokenizer config results)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors tokenizer config results workspace)
 build=${ATTN_FUZZ_BUILD_DIR:-$root/build-fuzz}
 clangxx=$(command -v clang++ || command -v clang++-14 || true)
 if [ -z "$clangxx" ]; then

@@ -101,6 +101,15 @@ AttentionMapWidget::AttentionMapWidget(QWidget* parent) : QWidget(parent) {
     line->setVisible(false);
   }
 
+  const QPen markPen(QColor(255, 255, 255, 220), 1.2, Qt::DashLine);
+  m_markH = new QCPItemStraightLine(m_plot);
+  m_markV = new QCPItemStraightLine(m_plot);
+  for (auto* line : {m_markH, m_markV}) {
+    line->setPen(markPen);
+    line->setSelectable(false);
+    line->setVisible(false);
+  }
+
   // Zoom and drag change the visible range: thin the labels again and tell the listeners.
   for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) {
     connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
@@ -251,6 +260,20 @@ void AttentionMapWidget::keepSquare() {
     q1 = q0 + perPx * area.height();
   }
   applyRanges(k0, k1, q0, q1);
+}
+
+void AttentionMapWidget::setMarker(int position) {
+  const bool show = position > 0;
+  m_markH->setVisible(show);
+  m_markV->setVisible(show);
+  if (show) {
+    const double at = position - 0.5;
+    m_markH->point1->setCoords(0, at);
+    m_markH->point2->setCoords(1, at);
+    m_markV->point1->setCoords(at, 0);
+    m_markV->point2->setCoords(at, 1);
+  }
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void AttentionMapWidget::setCrosshair(int q, int k) {

@@ -49,6 +49,8 @@ class AttentionMapWidget final : public QWidget {
   void resetView();
   /// The window asked for, in token coordinates (the axes may show more, to keep cells square).
   void currentRange(double* k0, double* k1, double* q0, double* q1) const;
+  /// Marks a token position on both axes (e.g. the training length); < 0 removes the mark.
+  void setMarker(int position);
   /// Draws the crosshair at query q, key k (q < 0 hides it), without emitting hovered.
   void setCrosshair(int q, int k);
   QCustomPlot* plot() const { return m_plot; }
@@ -84,6 +86,8 @@ class AttentionMapWidget final : public QWidget {
   QCPTextElement* m_title = nullptr;
   QCPItemStraightLine* m_hLine = nullptr;
   QCPItemStraightLine* m_vLine = nullptr;
+  QCPItemStraightLine* m_markH = nullptr;
+  QCPItemStraightLine* m_markV = nullptr;
   FigureMap m_whole;
   FigureMap m_detail;
   bool m_hasDetail = false;

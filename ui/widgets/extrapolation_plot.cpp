@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/extrapolation_plot.h"
 
+#include <QtCore/QBuffer>
+#include <QtCore/QSaveFile>
+#include <QtSvg/QSvgGenerator>
+
 #include <QtWidgets/QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -42,6 +46,14 @@ ExtrapolationPlot::ExtrapolationPlot(QWidget* parent) : QWidget(parent) {
   m_plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
   m_plot->legend->setWrap(3);  // three entries a row: twelve curves fit a low panel
   setMinimumHeight(260);
+  m_plot->setInteractions(QCP::iSelectPlottables);
+  connect(m_plot, &QCustomPlot::plottableClick, this,
+          [this](QCPAbstractPlottable* plottable, int index, QMouseEvent*) {
+            auto* graph = qobject_cast<QCPGraph*>(plottable);
+            if (!graph || index < 0 || index >= graph->dataCount()) return;
+            const double length = (graph->data()->constBegin() + index)->key;
+            Q_EMIT pointClicked(graph->name(), static_cast<qint64>(std::llround(length)));
+          });
   clear(tr("No evaluation results: File > Open evaluation results, or run attnscope-cli eval."));
 }
 
@@ -57,6 +69,7 @@ void ExtrapolationPlot::clear(const QString& message) {
 }
 
 void ExtrapolationPlot::setResults(const EvalResults& r) {
+  m_results = r;
   m_plot->clearGraphs();
   m_plot->clearItems();
   double lo = 1e300, hi = 0, xmin = 1e300, xmax = 0;
@@ -120,11 +133,45 @@ bool ExtrapolationPlot::exportTo(const QString& path, int width, int height, QSt
     ok = m_plot->savePng(path, width, height, 2.0);
   } else if (lower.endsWith(QLatin1String(".pdf"))) {
     ok = m_plot->savePdf(path, width, height);
+  } else if (lower.endsWith(QLatin1String(".svg"))) {
+    QBuffer buffer;
+    QSvgGenerator svg;
+    svg.setOutputDevice(&buffer);
+    svg.setSize(QSize(width, height));
+    svg.setViewBox(QRect(0, 0, width, height));
+    svg.setTitle(tr("Length extrapolation"));
+    QCPPainter painter;
+    ok = painter.begin(&svg);
+    if (ok) {
+      m_plot->toPainter(&painter, width, height);
+      painter.end();
+      QSaveFile file(path);
+      ok = file.open(QIODevice::WriteOnly) && file.write(buffer.data()) == buffer.size() &&
+           file.commit();
+    }
+  } else if (lower.endsWith(QLatin1String(".csv"))) {
+    QByteArray csv("curve,variant,position,train_len,length,ppl_tail,ppl_window\n");
+    for (const auto& c : m_results.curves) {
+      for (const auto& p : c.points) {
+        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
+                   .arg(QString::fromStdString(c.name), QString::fromStdString(c.variant),
+                        QString::fromStdString(c.position))
+                   .arg(c.train_len)
+                   .arg(p.length)
+                   .arg(p.ppl_tail, 0, 'g', 10)
+                   .arg(p.ppl_window, 0, 'g', 10)
+                   .toUtf8();
+      }
+    }
+    QSaveFile file(path);
+    ok = file.open(QIODevice::WriteOnly) && file.write(csv) == csv.size() && file.commit();
   } else {
-    if (error) *error = tr("%1: the figure's name must end in .png or .pdf").arg(path);
+    if (error) {
+      *error = tr("%1: the figure's name must end in .png, .pdf, .svg or .csv").arg(path);
+    }
     return false;
   }
-  if (!ok && error) *error = tr("cannot write %1").arg(path);
+  if (!ok && error) *error = tr("cannot write %1 (does its folder exist and can it be written?)").arg(path);
   return ok;
 }
 

@@ -25,12 +25,19 @@ class ExtrapolationPlot final : public QWidget {
   void clear(const QString& message);
   int curveCount() const;
   QCustomPlot* plot() const { return m_plot; }
-  /// Writes the figure (".png" or ".pdf", from the name) at width x height pixels or points.
-  /// Returns false with `error` set when the name or the write fails.
+  /// Writes the figure (".png", ".pdf" or ".svg", from the name) at width x height pixels or
+  /// points, or the curves' numbers (".csv": curve, variant, position, train_len, length,
+  /// ppl_tail, ppl_window). Returns false with `error` set when the name or the write fails.
   bool exportTo(const QString& path, int width, int height, QString* error);
+  const EvalResults& results() const { return m_results; }
+
+ Q_SIGNALS:
+  /// A point was clicked: the curve's name and the length.
+  void pointClicked(const QString& curve, qint64 length);
 
  private:
   QCustomPlot* m_plot = nullptr;
+  EvalResults m_results;
 };
 
 }  // namespace attn::ui

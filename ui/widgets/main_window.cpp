@@ -31,21 +31,28 @@
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QStatusBar>
+#include <QtWidgets/QTabWidget>
 #include <QtWidgets/QTextBrowser>
 #include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "core/eval/eval_results.h"
 #include "core/util/error.h"
 #include "core/util/text_file.h"
-#include "ui/models/attention_view_model.h"
-#include "ui/widgets/attention_map_widget.h"
 #include "ui/figure/map_image.h"
+#include "ui/models/attention_view_model.h"
+#include "ui/models/compare_view_model.h"
+#include "ui/models/lengths_view_model.h"
+#include "ui/models/session_backend.h"
+#include "ui/widgets/attention_map_widget.h"
+#include "ui/widgets/compare_view.h"
 #include "ui/widgets/export_dialog.h"
 #include "ui/widgets/extrapolation_plot.h"
 #include "ui/widgets/map_panels.h"
 #include "ui/widgets/overview_widget.h"
+#include "ui/widgets/lengths_view.h"
 #include "ui/widgets/profile_plot.h"
 #include "ui/widgets/qcustomplot_include.h"
 
@@ -67,14 +74,43 @@ bool isCheckpointDir(const QString& dir) {
   return QFileInfo(dir).isDir() && QFileInfo::exists(dir + QStringLiteral("/config.json"));
 }
 
+// The long text of the lengths views and the curves: the start of the corpus's test split.
+constexpr qsizetype kCorpusChars = 400000;
+QString loadCorpusText(const QString& resourcesDir) {
+  if (resourcesDir.isEmpty()) return {};
+  const QString path = resourcesDir + QStringLiteral("/corpus/brown/test.txt.gz");
+  if (!QFileInfo::exists(path)) return {};
+  try {
+    const std::string text = attn::read_text(path.toStdString());
+    return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())).left(kCorpusChars);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+QStringList bundledCheckpoints(const QString& resourcesDir) {
+  QStringList out;
+  if (resourcesDir.isEmpty()) return out;
+  const QDir root(resourcesDir + QStringLiteral("/checkpoints"));
+  for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+    if (isCheckpointDir(root.filePath(name))) out << root.filePath(name);
+  }
+  return out;
+}
+
 }  // namespace
 
-MainWindow::MainWindow(AttentionViewModel* model, const QString& resourcesDir, QWidget* parent)
-    : QMainWindow(parent), m_model(model), m_resourcesDir(resourcesDir) {
+MainWindow::MainWindow(AttentionViewModel* model, const QString& resourcesDir,
+                       BackendFactory backends, QWidget* parent)
+    : QMainWindow(parent), m_model(model), m_resourcesDir(resourcesDir),
+      m_backends(std::move(backends)) {
   setWindowTitle(tr("AttnScope"));
   setAcceptDrops(true);
-  m_panels = new MapPanels(this);
-  setCentralWidget(m_panels);
+  if (!m_backends) m_backends = [] { return std::make_unique<SessionBackend>(); };
+  m_corpusText = loadCorpusText(m_resourcesDir);
+  m_compare = std::make_unique<CompareViewModel>(m_backends);
+  m_lengths = std::make_unique<LengthsViewModel>(m_backends());
+  buildTabs();
   buildDocks();
   buildMenus();
   connectModel();
@@ -101,6 +137,166 @@ QPixmap MainWindow::screenshot() {
 }
 
 // ---- building --------------------------------------------------------------------------------
+
+void MainWindow::buildTabs() {
+  m_tabs = new QTabWidget(this);
+  m_tabs->setObjectName(QStringLiteral("tabs"));
+  m_panels = new MapPanels(m_tabs);
+  m_compareView = new CompareView(m_compare.get(), bundledCheckpoints(m_resourcesDir), m_tabs);
+  m_lengthsView = new LengthsView(m_lengths.get(), m_corpusText, m_tabs);
+  m_tabs->addTab(m_panels, tr("Explore"));
+  m_tabs->addTab(m_compareView, tr("Compare"));
+  m_tabs->addTab(m_lengthsView, tr("Lengths"));
+  setCentralWidget(m_tabs);
+  connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+    // The first visit to Compare starts with the explored checkpoint.
+    if (index == static_cast<int>(Tab::Compare) && m_compare->count() == 0 &&
+        m_model->hasCheckpoint()) {
+      m_compare->setStage(m_model->overviewStage());
+      m_compare->addCheckpoint(fromStd(m_model->summary().dir));
+    }
+  });
+}
+
+void MainWindow::showTab(Tab tab) { m_tabs->setCurrentIndex(static_cast<int>(tab)); }
+
+MainWindow::Tab MainWindow::currentTab() const { return static_cast<Tab>(m_tabs->currentIndex()); }
+
+QWidget* MainWindow::buildCurvesPanel() {
+  auto* box = new QWidget(this);
+  auto* layout = new QVBoxLayout(box);
+  layout->setContentsMargins(2, 2, 2, 2);
+  auto* bar = new QHBoxLayout();
+  m_curvesButton = new QPushButton(tr("Compute for the compared checkpoints"), box);
+  m_curvesButton->setToolTip(tr("Perplexity at the training length and 2 to 16 times it, on the "
+                                "Brown corpus's test split; click a point to see its maps"));
+  m_curvesCancel = new QPushButton(tr("Cancel"), box);
+  m_curvesProgress = new QProgressBar(box);
+  m_curvesProgress->setRange(0, kProgressSteps);
+  bar->addWidget(m_curvesButton);
+  bar->addWidget(m_curvesCancel);
+  bar->addWidget(m_curvesProgress, 1);
+  layout->addLayout(bar);
+  m_curves = new ExtrapolationPlot(box);
+  layout->addWidget(m_curves, 1);
+  m_curvesCancel->setEnabled(false);
+  m_curvesButton->setEnabled(!m_corpusText.isEmpty());
+  connect(m_curvesButton, &QPushButton::clicked, this, &MainWindow::computeCurves);
+  connect(m_curvesCancel, &QPushButton::clicked, this, [this] {
+    for (auto& job : m_curveJobs) job->cancel();
+    m_curveJobs.clear();
+    showCurvesProgress();
+    statusBar()->showMessage(tr("Cancelled"), 5000);
+  });
+  connect(m_curves, &ExtrapolationPlot::pointClicked, this,
+          [this](const QString& curve, qint64 length) {
+            // Open the lengths view of that checkpoint at that length.
+            QString dir;
+            for (const QString& c : m_compare->checkpoints()) {
+              if (QFileInfo(c).fileName() == curve) dir = c;
+            }
+            if (dir.isEmpty() && m_model->hasCheckpoint() &&
+                QFileInfo(fromStd(m_model->summary().dir)).fileName() == curve) {
+              dir = fromStd(m_model->summary().dir);
+            }
+            for (const QString& c : bundledCheckpoints(m_resourcesDir)) {
+              if (dir.isEmpty() && QFileInfo(c).fileName() == curve) dir = c;
+            }
+            if (dir.isEmpty()) {
+              showError(tr("No checkpoint named %1 is open or bundled.").arg(curve));
+              return;
+            }
+            if (dir != m_lengths->checkpointDir()) m_lengths->openCheckpoint(dir, m_model->device());
+            std::vector<int64_t> lengths = m_lengthsView->lengths();
+            if (std::find(lengths.begin(), lengths.end(), length) == lengths.end()) {
+              lengths.push_back(length);
+              std::sort(lengths.begin(), lengths.end());
+            }
+            m_lengthsView->setLengths(lengths);
+            showTab(Tab::Lengths);
+            m_lengthsView->run();
+          });
+  return box;
+}
+
+void MainWindow::computeCurves() {
+  QStringList dirs = m_compare->checkpoints();
+  if (dirs.isEmpty() && m_model->hasCheckpoint()) dirs << fromStd(m_model->summary().dir);
+  if (dirs.isEmpty() || m_corpusText.isEmpty()) {
+    showError(tr("Open a checkpoint first (the curves use the corpus under resources/)."));
+    return;
+  }
+  for (auto& job : m_curveJobs) job->cancel();
+  m_curveJobs.clear();
+  for (const QString& dir : dirs) {
+    auto job = std::make_unique<LengthsViewModel>(m_backends());
+    LengthsViewModel* raw = job.get();
+    connect(raw, &LengthsViewModel::progressChanged, this, &MainWindow::showCurvesProgress);
+    connect(raw, &LengthsViewModel::failed, this, &MainWindow::showError);
+    connect(raw, &LengthsViewModel::finished, this, &MainWindow::showCurvesProgress);
+    connect(raw, &LengthsViewModel::opened, this, [this, raw] {
+      LengthsJob j;
+      j.text = m_corpusText.toStdString();
+      j.lengths = LengthsViewModel::defaultLengths(raw->summary().train_len);
+      j.maps = false;
+      j.stats = true;
+      j.windows = 2;
+      raw->run(j);
+    });
+    raw->openCheckpoint(dir, m_model->device());
+    m_curveJobs.push_back(std::move(job));
+  }
+  if (!m_curvesDock->isVisible()) m_curvesDock->show();
+  m_curvesDock->raise();
+  showCurvesProgress();
+}
+
+void MainWindow::showCurvesProgress() {
+  bool running = false, done = !m_curveJobs.empty();
+  double sum = 0;
+  for (const auto& job : m_curveJobs) {
+    const bool finished = job->result() && job->result()->hasReport;
+    running = running || !finished;
+    done = done && finished;
+    sum += finished ? 1.0 : job->progress();
+  }
+  m_curvesButton->setEnabled(!running && !m_corpusText.isEmpty());
+  m_curvesCancel->setEnabled(running);
+  m_curvesProgress->setValue(m_curveJobs.empty() ? 0 : qRound(sum / m_curveJobs.size() * kProgressSteps));
+  if (!done) return;
+  EvalResults results;
+  results.text = "brown/test";
+  results.windows = 2;
+  results.tail = 256;
+  for (const auto& job : m_curveJobs) {
+    const attn::LengthReport& rep = job->result()->report;
+    EvalCurve curve;
+    curve.name = rep.name;
+    curve.variant = job->summary().variant;
+    curve.position = job->summary().position;
+    curve.train_len = rep.train_len;
+    for (const auto& p : rep.points) {
+      EvalPoint point;
+      point.length = p.length;
+      point.windows = p.windows;
+      point.ppl_tail = p.ppl_tail;
+      point.ppl_window = p.ppl_window;
+      curve.points.push_back(point);
+    }
+    results.curves.push_back(std::move(curve));
+  }
+  for (const auto& c : results.curves) {
+    for (const auto& p : c.points) {
+      if (std::find(results.lengths.begin(), results.lengths.end(), p.length) == results.lengths.end()) {
+        results.lengths.push_back(p.length);
+      }
+    }
+  }
+  m_curves->setResults(results);
+  statusBar()->showMessage(tr("Extrapolation curves computed for %1 checkpoint(s)").arg(results.curves.size()), 8000);
+  // Keep the results; the jobs themselves can go.
+  m_curveJobs.clear();
+}
 
 void MainWindow::buildDocks() {
   m_sideDock = new QDockWidget(tr("Model and text"), this);
@@ -142,10 +338,9 @@ void MainWindow::buildDocks() {
   m_profileDock->setWidget(profileBox);
   splitDockWidget(m_overviewDock, m_profileDock, Qt::Horizontal);
 
-  m_curves = new ExtrapolationPlot(this);
   m_curvesDock = new QDockWidget(tr("Length extrapolation"), this);
   m_curvesDock->setObjectName(QStringLiteral("extrapolationPanel"));
-  m_curvesDock->setWidget(m_curves);
+  m_curvesDock->setWidget(buildCurvesPanel());
   addDockWidget(Qt::BottomDockWidgetArea, m_curvesDock);
   tabifyDockWidget(m_profileDock, m_curvesDock);
   m_profileDock->raise();
@@ -355,6 +550,8 @@ void MainWindow::readColourControls() {
   m_colours = s;
   showMaps();
   showOverview();
+  if (m_compareView) m_compareView->setColourSettings(s);
+  if (m_lengthsView) m_lengthsView->setColourSettings(s);
 }
 
 void MainWindow::setColourSettings(const ColourSettings& s) {
@@ -391,6 +588,28 @@ void MainWindow::connectModel() {
   });
 
   connect(model, &AttentionViewModel::summaryChanged, this, &MainWindow::showSummary);
+  // The lengths view follows the explored checkpoint; Compare follows text, layer and head.
+  connect(model, &AttentionViewModel::summaryChanged, this, [this] {
+    if (m_model->hasCheckpoint()) {
+      m_lengths->openCheckpoint(fromStd(m_model->summary().dir), m_model->device());
+    }
+  });
+  auto follow = [this] {
+    m_lengthsView->follow(m_model->text(), m_model->layer(), m_model->head(),
+                          m_model->panelStages());
+  };
+  connect(model, &AttentionViewModel::textChanged, this, follow);
+  connect(model, &AttentionViewModel::layerChanged, this, follow);
+  connect(model, &AttentionViewModel::headChanged, this, follow);
+  connect(model, &AttentionViewModel::panelStagesChanged, this, follow);
+  connect(model, &AttentionViewModel::textChanged, m_compare.get(), &CompareViewModel::setText);
+  connect(model, &AttentionViewModel::layerChanged, m_compare.get(), &CompareViewModel::setLayer);
+  connect(model, &AttentionViewModel::headChanged, m_compare.get(), &CompareViewModel::setHead);
+  connect(m_compare.get(), &CompareViewModel::failed, this, &MainWindow::showError);
+  m_compare->setText(m_model->text());
+  m_compare->setLayer(m_model->layer());
+  m_compare->setHead(m_model->head());
+  follow();
   connect(model, &AttentionViewModel::textChanged, this, &MainWindow::syncEditor);
   connect(model, &AttentionViewModel::layerChanged, m_layerSpin, &QSpinBox::setValue);
   connect(model, &AttentionViewModel::headChanged, m_headSpin, &QSpinBox::setValue);
@@ -549,6 +768,8 @@ void MainWindow::dropEvent(QDropEvent* event) {
 // ---- export ----------------------------------------------------------------------------------
 
 Figure MainWindow::currentFigure(ExportContent content) const {
+  if (content == ExportContent::Compare) return m_compareView->figure();
+  if (content == ExportContent::Lengths) return m_lengthsView->figure();
   const attn::LayerTrace* trace = m_model->currentTrace();
   if (!trace) return {};
   // What is on display: the zoomed region's maps where there are some, and the profile rows.
@@ -571,6 +792,10 @@ Figure MainWindow::currentFigure(ExportContent content) const {
       return headGridFigure(shown, m_model->layer(), m_model->overviewStage(), m_colours);
     case ExportContent::Profile:
       return profileFigure(shown, m_model->layer(), m_model->profileStages());
+    case ExportContent::Compare:
+      return m_compareView->figure();
+    case ExportContent::Lengths:
+      return m_lengthsView->figure();
   }
   return {};
 }
@@ -621,7 +846,9 @@ void MainWindow::showExportDialog() {
       settings.value(QStringLiteral("export/path"), QDir::home().filePath(QStringLiteral("attention.pdf")))
           .toString();
   auto* dialog = new ExportDialog({tr("Main view (the panels of this head)"),
-                                   tr("All heads of this layer"), tr("Query profile")},
+                                   tr("All heads of this layer"), tr("Query profile"),
+                                   tr("Compared checkpoints and their difference"),
+                                   tr("Maps across lengths")},
                                   lastPath, style, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   connect(dialog, &QDialog::accepted, this, [this, dialog] {

@@ -13,7 +13,12 @@
 #include <QtGui/QPixmap>
 #include <QtWidgets/QMainWindow>
 
+#include <functional>
+#include <memory>
+#include <vector>
+
 #include "ui/models/figure_builder.h"
+#include "ui/models/trace_backend.h"
 
 class QCheckBox;
 class QComboBox;
@@ -28,12 +33,17 @@ class QPushButton;
 class QSpinBox;
 class QTextBrowser;
 class QHBoxLayout;
+class QTabWidget;
 
 namespace attn::ui {
 
 class AttentionMapWidget;
 class AttentionViewModel;
+class CompareView;
+class CompareViewModel;
 class ExtrapolationPlot;
+class LengthsView;
+class LengthsViewModel;
 class MapPanels;
 class OverviewWidget;
 class ProfilePlot;
@@ -43,12 +53,16 @@ class MainWindow final : public QMainWindow {
 
  public:
   /// What File > Export figure writes.
-  enum class ExportContent { Panels, HeadGrid, Profile };
+  enum class ExportContent { Panels, HeadGrid, Profile, Compare, Lengths };
+  enum class Tab { Explore = 0, Compare = 1, Lengths = 2 };
+  using BackendFactory = std::function<std::unique_ptr<TraceBackend>()>;
 
   /// The model must outlive the window. `resourcesDir` (may be empty) lists the bundled
-  /// checkpoints in File > Open bundled.
+  /// checkpoints in File > Open bundled and holds the corpus for the lengths views.
+  /// `backends` makes the backends of the compared checkpoints and the lengths jobs (default:
+  /// the real core).
   explicit MainWindow(AttentionViewModel* model, const QString& resourcesDir = QString(),
-                      QWidget* parent = nullptr);
+                      BackendFactory backends = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
 
   /// The primary (last) panel of the main view.
@@ -57,6 +71,15 @@ class MainWindow final : public QMainWindow {
   OverviewWidget* overview() const { return m_overview; }
   ProfilePlot* profilePlot() const { return m_profile; }
   ExtrapolationPlot* extrapolationPlot() const { return m_curves; }
+  CompareViewModel* compareModel() const { return m_compare.get(); }
+  CompareView* compareView() const { return m_compareView; }
+  LengthsViewModel* lengthsModel() const { return m_lengths.get(); }
+  LengthsView* lengthsView() const { return m_lengthsView; }
+  void showTab(Tab tab);
+  Tab currentTab() const;
+  /// Computes the extrapolation curves of the compared checkpoints (or the explored one) on the
+  /// corpus text, on workers, and shows them when all are done.
+  void computeCurves();
   const ColourSettings& colourSettings() const { return m_colours; }
   void setColourSettings(const ColourSettings& settings);
   /// Loads a results file of attnscope-cli eval into the length-extrapolation panel; on a bad
@@ -85,6 +108,9 @@ class MainWindow final : public QMainWindow {
   QWidget* buildSidePanel();
   QWidget* buildColourBox(QWidget* parent);
   void buildDocks();
+  void buildTabs();
+  QWidget* buildCurvesPanel();
+  void showCurvesProgress();
   void connectModel();
   void saveSettings() const;
 
@@ -111,6 +137,17 @@ class MainWindow final : public QMainWindow {
 
   AttentionViewModel* m_model = nullptr;
   QString m_resourcesDir;
+  BackendFactory m_backends;
+  QString m_corpusText;
+  std::unique_ptr<CompareViewModel> m_compare;
+  std::unique_ptr<LengthsViewModel> m_lengths;
+  std::vector<std::unique_ptr<LengthsViewModel>> m_curveJobs;
+  QTabWidget* m_tabs = nullptr;
+  CompareView* m_compareView = nullptr;
+  LengthsView* m_lengthsView = nullptr;
+  QProgressBar* m_curvesProgress = nullptr;
+  QPushButton* m_curvesButton = nullptr;
+  QPushButton* m_curvesCancel = nullptr;
   ColourSettings m_colours;
   MapPanels* m_panels = nullptr;
   OverviewWidget* m_overview = nullptr;
