@@ -60,8 +60,11 @@ int main(int argc, char** argv) {
       QStringLiteral("export-curves"),
       QStringLiteral("Write the length-extrapolation curves as a figure (.png or .pdf), then quit."),
       QStringLiteral("FILE"));
+  const QCommandLineOption workspaceOption(
+      QStringLiteral("workspace"),
+      QStringLiteral("Open a workspace file saved by File > Save workspace."), QStringLiteral("FILE"));
   parser.addOptions({checkpointOption, textOption, deviceOption, screenshotOption, resultsOption,
-                     exportCurvesOption});
+                     exportCurvesOption, workspaceOption});
   parser.process(app);  // exits on --help, --version and unknown options
 
   const QString device = parser.value(deviceOption);
@@ -107,7 +110,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   model.setText(text);
-  if (checkpoint.isEmpty()) {
+  if (parser.isSet(workspaceOption)) {
+    if (!window.openWorkspace(parser.value(workspaceOption))) {
+      return fail(window.statusBar()->currentMessage(), 1);
+    }
+  } else if (checkpoint.isEmpty()) {
     const QString message =
         QStringLiteral(
             "no bundled checkpoint found (resources/checkpoints/*/config.json under %1); open one "

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "core/attention/dape_v2.h"
 
+#include <cmath>
+
 #include "core/attention/registry.h"
 #include "core/util/error.h"
+#ifdef ATTN_WITH_CUDA_KERNELS
+#include "core/kernels/dape_v2_fused.h"
+#endif
 
 namespace attn {
 
@@ -41,6 +46,54 @@ torch::Tensor DapeV2Impl::logits(const Chunk& c) {
   auto F = dape_conv(X, conv1, conv2, kernel_).narrow(-1, 0, K);  // (B, H, R, K)
   c.record("conv", F);
   return c.P.defined() ? c.S + c.P + F : c.S + F;
+}
+
+bool DapeV2Impl::uses_fused_kernel(const torch::Tensor& x, const AttentionInputs& in) const {
+#ifdef ATTN_WITH_CUDA_KERNELS
+  const auto dt = x.scalar_type();
+  if (!x.is_cuda() || (dt != torch::kBFloat16 && dt != torch::kHalf)) return false;
+  if (torch::GradMode::is_enabled()) return false;         // the kernel has no backward
+  if (in.sink && in.sink->wants(in.layer)) return false;   // the stage maps need the reference
+  if (!tril_ || kernel_ != 3 || width_ > 32 || n_head_ > 16) return false;
+  if (head_dim_ != 32 && head_dim_ != 64 && head_dim_ != 128) return false;
+  // The kernel reads the bias as a function of the distance i - j (FIRE's also depends on i).
+  const auto pe = position_encoding()->name();
+  return pe == "nope" || pe == "rope" || pe == "alibi" || pe == "kerple";
+#else
+  return false;
+#endif
+}
+
+torch::Tensor DapeV2Impl::forward(const torch::Tensor& x, const AttentionInputs& in) {
+#ifdef ATTN_WITH_CUDA_KERNELS
+  if (uses_fused_kernel(x, in)) {
+    if (in.cancel && in.cancel->load()) throw Cancelled();
+    const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
+    auto heads = [&](const torch::Tensor& t) {
+      return t.view({B, N, n_head_, head_dim_}).transpose(1, 2);  // (B, H, N, head_dim)
+    };
+    const auto& pe = position_encoding();
+    pe->prepare();
+    auto q = pe->rotate(heads(q_proj->forward(x)));
+    auto k = pe->rotate(heads(k_proj->forward(x)));
+    auto v = heads(v_proj->forward(x));
+    DapeV2FusedParams p;
+    p.conv1_weight = conv1->weight;
+    p.conv1_bias = conv1->bias;
+    p.conv2_weight = conv2->weight;
+    p.conv2_bias = conv2->bias;
+    p.scale = 1.0 / std::sqrt(double(head_dim_));
+    if (pe->has_bias()) {
+      // The last row's bias, (H, 1, N) over keys 0..N-1, reversed: column d is distance d.
+      p.bias_by_distance = pe->bias(N - 1, N, N).select(1, 0).flip({-1}).to(torch::kFloat32);
+    }
+    if (dape_v2_fused_supported(q, k, v, p)) {
+      auto out = dape_v2_fused(q, k, v, p);                         // (B, H, N, head_dim)
+      return o_proj->forward(out.transpose(1, 2).reshape({B, N, C}));
+    }
+  }
+#endif
+  return ScoreAttentionImpl::forward(x, in);
 }
 
 VariantInfo dape_v2_info() {

@@ -26,6 +26,11 @@
 #include "ui/models/attention_view_model.h"
 #include "ui/models/session_backend.h"
 #include "ui/widgets/attention_map_widget.h"
+#include "core/workspace/workspace.h"
+#include "ui/models/compare_view_model.h"
+#include "ui/models/lengths_view_model.h"
+#include "ui/widgets/compare_view.h"
+#include "ui/widgets/lengths_view.h"
 #include "ui/widgets/map_panels.h"
 #include "ui/widgets/overview_widget.h"
 #include "ui/widgets/profile_plot.h"
@@ -269,6 +274,138 @@ class MainWindowTest : public QObject {
     QVERIFY(second.colourSettings().skipSink);
     m_window->setColourSettings(ColourSettings{});
     m_window->show();
+  }
+
+  void workspaceRoundTripReproducesTheFigure() {
+    m_model->setText(kText);
+    m_model->setLayer(1);
+    m_model->setHead(3);
+    m_model->setPanelStages({QStringLiteral("raw"), QStringLiteral("probs")});
+    ColourSettings colours;
+    colours.sequential = ColourMap::Magma;
+    colours.skipSink = true;
+    m_window->setColourSettings(colours);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->panelMap(1) &&
+                                 m_model->panelMap(0)->layer == 1, kLoadTimeoutMs);
+    m_window->mapPanels()->setViewWindow(2, 12, 0, 10);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kLoadTimeoutMs);
+    QTemporaryDir dir;
+    FigureStyle style;
+    style.widthCm = 12;
+    style.heightCm = 6;
+    style.dpi = 100;
+    const QString before = dir.filePath(QStringLiteral("before.png"));
+    QVERIFY(m_window->exportFigure(MainWindow::ExportContent::Panels, before, style));
+    const QString ws = dir.filePath(QStringLiteral("ws.json"));
+    QVERIFY(m_window->saveWorkspace(ws));
+
+    AttentionViewModel model(std::make_unique<SessionBackend>());
+    MainWindow window(&model);
+    window.show();
+    QVERIFY(window.openWorkspace(ws));
+    QVERIFY2(window.workspaceProblems().isEmpty(), qPrintable(window.workspaceProblems().join('\n')));
+    QTRY_VERIFY_WITH_TIMEOUT(!model.isBusy() && model.panelMap(1) && model.layer() == 1 &&
+                                 model.head() == 3 && model.panelMap(0)->layer == 1,
+                             kLoadTimeoutMs);
+    QCOMPARE(model.panelStages(), (QStringList{"raw", "probs"}));
+    QCOMPARE(window.colourSettings().sequential, ColourMap::Magma);
+    QTRY_VERIFY_WITH_TIMEOUT(window.workspace().view.q0 == 2, kLoadTimeoutMs);
+    const QString after = dir.filePath(QStringLiteral("after.png"));
+    QVERIFY(window.exportFigure(MainWindow::ExportContent::Panels, after, style));
+    QFile a(before), b(after);
+    QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+    const QByteArray bytesA = a.readAll(), bytesB = b.readAll();
+    QVERIFY(bytesA.size() > 1000);
+    QVERIFY2(bytesA == bytesB, "the reopened workspace draws a different figure");
+    // The cropped region: 10 x 10 cells.
+    QCOMPARE(window.currentFigure(MainWindow::ExportContent::Panels).maps.front().rows, 10);
+    m_window->setColourSettings(ColourSettings{});
+    m_window->mapPanels()->resetView();
+  }
+
+  void workspaceWithMovedOrChangedCheckpointsOpensTheRest() {
+    QTemporaryDir dir;
+    // A copy of the bundled checkpoint, fingerprinted, then changed by one byte.
+    const QString copy = dir.filePath(QStringLiteral("ckpt"));
+    QVERIFY(QDir().mkpath(copy));
+    for (const QString& f : QDir(checkpointDir()).entryList(QDir::Files)) {
+      QVERIFY(QFile::copy(QDir(checkpointDir()).filePath(f), QDir(copy).filePath(f)));
+    }
+    attn::Workspace w;
+    w.checkpoints.push_back({copy.toStdString(), attn::checkpoint_fingerprint(copy.toStdString())});
+    w.checkpoints.push_back({dir.filePath(QStringLiteral("gone")).toStdString(), ""});
+    w.text = "A moved checkpoint and a changed one.";
+    w.tab = "compare";
+    {
+      QFile model(QDir(copy).filePath(QStringLiteral("model.safetensors")));
+      QVERIFY(model.open(QIODevice::ReadWrite));
+      model.seek(model.size() - 1);
+      char last = 0;
+      model.getChar(&last);
+      model.seek(model.size() - 1);
+      model.putChar(static_cast<char>(last ^ 1));
+    }
+    const QString ws = dir.filePath(QStringLiteral("ws.json"));
+    attn::write_workspace(ws.toStdString(), w);
+    QVERIFY(m_window->openWorkspace(ws));
+    const QStringList problems = m_window->workspaceProblems();
+    QCOMPARE(problems.size(), 2);
+    QVERIFY2(problems[0].contains(QStringLiteral("changed")), qPrintable(problems[0]));
+    QVERIFY2(problems[1].contains(QStringLiteral("missing")) &&
+                 problems[1].contains(dir.filePath(QStringLiteral("gone"))),
+             qPrintable(problems[1]));
+    QCOMPARE(m_model->text(), QStringLiteral("A moved checkpoint and a changed one."));
+    QCOMPARE(m_window->currentTab(), MainWindow::Tab::Compare);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() > 0, kLoadTimeoutMs);
+    QCOMPARE(m_window->compareModel()->count(), 1);  // the missing one is left out
+    for (auto* box : m_window->findChildren<QMessageBox*>()) box->close();
+    // A corrupt workspace: an error naming the file, nothing changed.
+    const QString bad = dir.filePath(QStringLiteral("bad.json"));
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{\"format\": \"attnscope-workspace\", \"format_version\": 1, \"checkpoints\": 3}");
+    file.close();
+    QVERIFY(!m_window->openWorkspace(bad));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(bad));
+    QCOMPARE(m_model->text(), QStringLiteral("A moved checkpoint and a changed one."));
+    for (auto* box : m_window->findChildren<QMessageBox*>()) box->close();
+    m_window->showTab(MainWindow::Tab::Explore);
+    m_window->compareModel()->clear();
+    // Back to the bundled checkpoint for the tests that follow.
+    m_model->openCheckpoint(checkpointDir());
+    m_model->setText(kText);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() > 0, kLoadTimeoutMs);
+  }
+
+  void compareAndLengthsTabsShowMaps() {
+    m_window->showTab(MainWindow::Tab::Compare);
+    CompareViewModel* compare = m_window->compareModel();
+    QTRY_COMPARE_WITH_TIMEOUT(compare->count(), 1, kLoadTimeoutMs);  // the explored one
+    const QString other = QDir(checkpointDir()).filePath(QStringLiteral("../kerple"));
+    QVERIFY(compare->addCheckpoint(QDir::cleanPath(other)));
+    QTRY_VERIFY_WITH_TIMEOUT(compare->isReady() && compare->count() == 2, kLoadTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->compareView()->panels()->panelCount(), 3, kLoadTimeoutMs);
+    const MapDifference d = compare->difference(0, 1);
+    QVERIFY2(d.valid, qPrintable(d.problem));
+    QVERIFY(d.meanAbs > 0);  // two different models
+    QVERIFY(!d.rowKl.empty());
+    QVERIFY(m_window->compareView()->summaryText().contains(QStringLiteral("mean |difference|")));
+    compare->clear();
+
+    m_window->showTab(MainWindow::Tab::Lengths);
+    m_model->setText(kText.repeated(6));  // about 100 tokens: long enough for every length
+    LengthsView* lengths = m_window->lengthsView();
+    lengths->setLengths({16, 32, 64});
+    QSignalSpy done(m_window->lengthsModel(), &LengthsViewModel::finished);
+    lengths->run();
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, kLoadTimeoutMs);
+    QVERIFY(lengths->mapCount() >= 3);
+    QCOMPARE(lengths->map(0, 2)->mapSize(), 64);
+    QVERIFY(m_window->lengthsModel()->result()->hasReport);
+    QCOMPARE(lengths->statsPlot()->graphCount(), 1 + 3 * m_model->headCount());
+    m_window->showTab(MainWindow::Tab::Explore);
+    m_model->setText(kText);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kLoadTimeoutMs);
   }
 
   void badCheckpointShowsErrorAndStaysUsable() {

@@ -53,6 +53,25 @@ FigureMap headFigureMap(const attn::StageMap& map, int head, const QStringList& 
   return out;
 }
 
+FigureMap cropFigureMap(const FigureMap& map, long q0, long q1, long k0, long k1) {
+  if (map.step != 1) return map;
+  const long r0 = std::max(0L, q0 - map.q0), r1 = std::min<long>(map.rows, q1 - map.q0);
+  const long c0 = std::max(0L, k0 - map.k0), c1 = std::min<long>(map.cols, k1 - map.k0);
+  if (r1 <= r0 || c1 <= c0) return map;
+  FigureMap out = map;
+  out.rows = static_cast<int>(r1 - r0);
+  out.cols = static_cast<int>(c1 - c0);
+  out.q0 = map.q0 + r0;
+  out.k0 = map.k0 + c0;
+  out.values.clear();
+  out.values.reserve(static_cast<std::size_t>(out.rows) * static_cast<std::size_t>(out.cols));
+  for (long r = r0; r < r1; ++r) {
+    const auto row = map.values.begin() + r * map.cols;
+    out.values.insert(out.values.end(), row + c0, row + c1);
+  }
+  return out;
+}
+
 QString mapTitle(const QString& stage, int layer, int head) {
   return QStringLiteral("%1, layer %2, head %3").arg(stage).arg(layer).arg(head);
 }

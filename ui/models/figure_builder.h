@@ -37,6 +37,9 @@ QStringList tokenLabels(const attn::LayerTrace& trace);
 /// Head `head` of `map` as a figure map titled `title`.
 FigureMap headFigureMap(const attn::StageMap& map, int head, const QStringList& tokens,
                         const QString& title);
+/// The cells of an exact map (step 1) within queries [q0, q1) x keys [k0, k1) (clipped to the
+/// map); a pooled map is returned unchanged.
+FigureMap cropFigureMap(const FigureMap& map, long q0, long q1, long k0, long k1);
 /// "raw, layer 2, head 5".
 QString mapTitle(const QString& stage, int layer, int head);
 /// Whether any value is negative.

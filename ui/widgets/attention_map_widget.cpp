@@ -224,6 +224,13 @@ void AttentionMapWidget::visibleWindow(qint64* q0, qint64* q1, qint64* k0, qint6
   *q1 = std::clamp<qint64>(static_cast<qint64>(std::ceil(y.upper + 0.5)), 0, m_n);
 }
 
+void AttentionMapWidget::wantedWindow(qint64* q0, qint64* q1, qint64* k0, qint64* k1) const {
+  *k0 = std::clamp<qint64>(static_cast<qint64>(std::floor(m_wantK0 + 0.5)), 0, m_n);
+  *k1 = std::clamp<qint64>(static_cast<qint64>(std::ceil(m_wantK1 + 0.5 - 1e-9)), 0, m_n);
+  *q0 = std::clamp<qint64>(static_cast<qint64>(std::floor(m_wantQ0 + 0.5)), 0, m_n);
+  *q1 = std::clamp<qint64>(static_cast<qint64>(std::ceil(m_wantQ1 + 0.5 - 1e-9)), 0, m_n);
+}
+
 void AttentionMapWidget::setView(double k0, double k1, double q0, double q1) {
   m_wantK0 = k0;
   m_wantK1 = k1;

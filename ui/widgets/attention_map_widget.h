@@ -44,6 +44,9 @@ class AttentionMapWidget final : public QWidget {
   double valueAt(int q, int k) const;
   /// Visible token window: [k0, k1) x [q0, q1), clipped to the map.
   void visibleWindow(qint64* q0, qint64* q1, qint64* k0, qint64* k1) const;
+  /// The token window asked for (by setView or the user's zoom), before the widening that keeps
+  /// cells square: what a figure of "the region in view" shows.
+  void wantedWindow(qint64* q0, qint64* q1, qint64* k0, qint64* k1) const;
   /// Sets the visible range in token coordinates without emitting viewChanged.
   void setView(double k0, double k1, double q0, double q1);
   void resetView();

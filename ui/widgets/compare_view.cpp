@@ -125,8 +125,11 @@ void CompareView::showChoices() {
     m_aBox->addItem(m_model->name(i));
     m_bBox->addItem(m_model->name(i));
   }
-  m_aBox->setCurrentIndex(a >= 0 && a < m_model->count() ? a : 0);
-  m_bBox->setCurrentIndex(b >= 0 && b < m_model->count() ? b : std::min(1, m_model->count() - 1));
+  const int newA = a >= 0 && a < m_model->count() ? a : 0;
+  int newB = b >= 0 && b < m_model->count() ? b : std::min(1, m_model->count() - 1);
+  if (newB == newA && m_model->count() >= 2) newB = newA == 0 ? 1 : 0;  // two distinct ones
+  m_aBox->setCurrentIndex(newA);
+  m_bBox->setCurrentIndex(newB);
   refresh();
 }
 

@@ -46,6 +46,7 @@
 #include "ui/models/compare_view_model.h"
 #include "ui/models/lengths_view_model.h"
 #include "ui/models/session_backend.h"
+#include "ui/models/workspace_state.h"
 #include "ui/widgets/attention_map_widget.h"
 #include "ui/widgets/compare_view.h"
 #include "ui/widgets/export_dialog.h"
@@ -366,6 +367,22 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) showResults(path);
   });
   file->addSeparator();
+  QAction* openWs = file->addAction(tr("Open &workspace…"));
+  openWs->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+W")));
+  connect(openWs, &QAction::triggered, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open workspace"), QString(),
+                                                      tr("AttnScope workspace (*.json)"));
+    if (!path.isEmpty()) openWorkspace(path);
+  });
+  QAction* saveWs = file->addAction(tr("&Save workspace…"));
+  saveWs->setShortcut(QKeySequence::Save);
+  connect(saveWs, &QAction::triggered, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save workspace"),
+                                                      QStringLiteral("workspace.json"),
+                                                      tr("AttnScope workspace (*.json)"));
+    if (!path.isEmpty()) saveWorkspace(path);
+  });
+  file->addSeparator();
   QAction* exportAction = file->addAction(tr("E&xport figure…"));
   exportAction->setShortcut(QKeySequence(QStringLiteral("Ctrl+E")));
   connect(exportAction, &QAction::triggered, this, &MainWindow::showExportDialog);
@@ -588,6 +605,19 @@ void MainWindow::connectModel() {
   });
 
   connect(model, &AttentionViewModel::summaryChanged, this, &MainWindow::showSummary);
+  connect(model, &AttentionViewModel::summaryChanged, this, [this] {
+    if (!m_pendingStages) return;  // a workspace's stages wait for its checkpoint's variant
+    m_pendingStages = false;
+    if (!m_pendingPanels.isEmpty()) m_model->setPanelStages(m_pendingPanels);
+    if (!m_pendingProfile.isEmpty()) m_model->setProfileStages(m_pendingProfile);
+    if (m_pendingQuery >= 0) m_model->setQueryRow(m_pendingQuery);
+  });
+  connect(model, &AttentionViewModel::traceChanged, this, [this] {
+    if (m_pendingView.isEmpty() || m_model->mapSize() == 0 || m_pendingStages) return;
+    const MapWindowRequest v = m_pendingView;
+    m_pendingView = {};
+    m_panels->setViewWindow(v.q0, v.q1, v.k0, v.k1);
+  }, Qt::QueuedConnection);
   // The lengths view follows the explored checkpoint; Compare follows text, layer and head.
   connect(model, &AttentionViewModel::summaryChanged, this, [this] {
     if (m_model->hasCheckpoint()) {
@@ -765,6 +795,118 @@ void MainWindow::dropEvent(QDropEvent* event) {
   }
 }
 
+// ---- workspaces ------------------------------------------------------------------------------
+
+attn::Workspace MainWindow::workspace() const {
+  attn::Workspace w;
+  auto entry = [](const QString& dir) {
+    attn::WorkspaceCheckpoint c;
+    c.path = QFileInfo(dir).absoluteFilePath().toStdString();
+    try {
+      c.fingerprint = attn::checkpoint_fingerprint(c.path);
+    } catch (const std::exception&) {
+      c.fingerprint.clear();
+    }
+    return c;
+  };
+  if (m_model->hasCheckpoint()) w.checkpoints.push_back(entry(fromStd(m_model->summary().dir)));
+  for (const QString& dir : m_compare->checkpoints()) {
+    if (w.checkpoints.size() < attn::WorkspaceLimits::kMaxCheckpoints &&
+        (w.checkpoints.empty() || QFileInfo(dir).absoluteFilePath().toStdString() != w.checkpoints.front().path)) {
+      w.checkpoints.push_back(entry(dir));
+    }
+  }
+  w.text = m_model->text().toStdString();
+  w.layer = m_model->layer();
+  w.head = m_model->head();
+  w.panel_stages = toStdList(m_model->panelStages());
+  w.profile_stages = toStdList(m_model->profileStages());
+  w.query = m_model->queryRow();
+  if (AttentionMapWidget* first = m_panels->panel(0); first && first->mapSize() > 0) {
+    qint64 q0, q1, k0, k1;
+    first->wantedWindow(&q0, &q1, &k0, &k1);
+    const qint64 n = first->mapSize();
+    if (!(q0 == 0 && k0 == 0 && q1 == n && k1 == n)) w.view = {q0, q1, k0, k1};
+  }
+  w.colours = coloursToWorkspace(m_colours);
+  const Tab tab = currentTab();
+  w.tab = tab == Tab::Compare ? "compare" : (tab == Tab::Lengths ? "lengths" : "explore");
+  w.compare_stage = m_compare->stage().toStdString();
+  w.lengths = m_lengthsView->lengths();
+  w.results = m_curves->results().path;
+  w.device = m_model->device().toStdString();
+  return w;
+}
+
+bool MainWindow::saveWorkspace(const QString& path) {
+  try {
+    const attn::Workspace w = workspace();
+    if (w.checkpoints.empty()) throw attn::Error("open a checkpoint before saving a workspace");
+    attn::write_workspace(path.toStdString(), w);
+    statusBar()->showMessage(tr("Saved workspace %1").arg(QDir::toNativeSeparators(path)), 8000);
+    return true;
+  } catch (const std::exception& e) {
+    const QString message = tr("Could not save the workspace %1: %2").arg(path, fromStd(e.what()));
+    showError(message);
+    return false;
+  }
+}
+
+bool MainWindow::openWorkspace(const QString& path) {
+  attn::Workspace w;
+  try {
+    w = attn::read_workspace(path.toStdString());
+  } catch (const std::exception& e) {
+    showError(fromStd(e.what()));
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not open the workspace"),
+                                fromStd(e.what()), QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    return false;
+  }
+  m_workspaceProblems = checkpointProblems(w);
+  setColourSettings(coloursFromWorkspace(w.colours));
+  m_model->setDevice(fromStd(w.device));
+  m_model->setText(fromStd(w.text));
+  m_model->setLayer(static_cast<int>(w.layer));
+  m_model->setHead(static_cast<int>(w.head));
+  m_pendingStages = true;
+  m_pendingPanels = toQStringList(w.panel_stages);
+  m_pendingProfile = toQStringList(w.profile_stages);
+  m_pendingQuery = static_cast<int>(w.query);
+  m_pendingView = {};
+  if (w.view.q1 >= 0 && w.view.k1 >= 0) m_pendingView = {w.view.q0, w.view.q1, w.view.k0, w.view.k1};
+  const auto& main = w.checkpoints.front();
+  if (attn::check_checkpoint(main) != attn::CheckpointState::Missing) {
+    m_model->openCheckpoint(fromStd(main.path));
+  } else {
+    m_pendingStages = false;
+  }
+  m_compare->clear();
+  m_compare->setStage(fromStd(w.compare_stage));
+  if (w.tab == "compare") {
+    for (const auto& c : w.checkpoints) {
+      if (attn::check_checkpoint(c) != attn::CheckpointState::Missing) {
+        m_compare->addCheckpoint(fromStd(c.path));
+      }
+    }
+  }
+  if (!w.lengths.empty()) m_lengthsView->setLengths(w.lengths);
+  if (!w.results.empty()) showResults(fromStd(w.results));
+  showTab(w.tab == "compare" ? Tab::Compare : (w.tab == "lengths" ? Tab::Lengths : Tab::Explore));
+  if (m_workspaceProblems.isEmpty()) {
+    statusBar()->showMessage(tr("Opened workspace %1").arg(QFileInfo(path).fileName()), 8000);
+  } else {
+    const QString message = m_workspaceProblems.join(QStringLiteral("\n"));
+    showError(m_workspaceProblems.join(QStringLiteral("; ")));
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("The workspace was opened with problems"),
+                                message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+  }
+  return true;
+}
+
 // ---- export ----------------------------------------------------------------------------------
 
 Figure MainWindow::currentFigure(ExportContent content) const {
@@ -785,9 +927,20 @@ Figure MainWindow::currentFigure(ExportContent content) const {
     if (const attn::StageMap* m = m_model->profileMap(stage)) shown.maps.push_back(*m);
   }
   switch (content) {
-    case ExportContent::Panels:
-      return panelsFigure(shown, m_model->layer(), m_model->head(), m_model->panelStages(),
-                          m_colours);
+    case ExportContent::Panels: {
+      Figure f = panelsFigure(shown, m_model->layer(), m_model->head(), m_model->panelStages(),
+                              m_colours);
+      // Zoomed in: the figure shows the region in view.
+      if (AttentionMapWidget* first = m_panels->panel(0); first && first->mapSize() > 0) {
+        qint64 q0, q1, k0, k1;
+        first->wantedWindow(&q0, &q1, &k0, &k1);
+        const qint64 n = first->mapSize();
+        if (!(q0 == 0 && k0 == 0 && q1 == n && k1 == n)) {
+          for (auto& m : f.maps) m = cropFigureMap(m, q0, q1, k0, k1);
+        }
+      }
+      return f;
+    }
     case ExportContent::HeadGrid:
       return headGridFigure(shown, m_model->layer(), m_model->overviewStage(), m_colours);
     case ExportContent::Profile:

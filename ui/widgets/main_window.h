@@ -17,6 +17,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/workspace/workspace.h"
+#include "ui/models/attention_view_model.h"
 #include "ui/models/figure_builder.h"
 #include "ui/models/trace_backend.h"
 
@@ -93,6 +95,16 @@ class MainWindow final : public QMainWindow {
   /// Writes the figure of `content` to `path` (format from the suffix) with `style`'s size,
   /// font and DPI; errors go to a dialog and the status bar. Returns whether it was written.
   bool exportFigure(ExportContent content, const QString& path, const FigureStyle& style);
+  /// The state of the window as a workspace (checkpoints with fingerprints, text, selection,
+  /// stages, zoom, colours, tab, compared checkpoints, lengths).
+  attn::Workspace workspace() const;
+  /// Writes workspace() to `path` (atomically); errors are shown. Returns whether it was saved.
+  bool saveWorkspace(const QString& path);
+  /// Opens a workspace file: everything it names is applied; a checkpoint that moved or changed
+  /// is reported (workspaceProblems()) and the rest is still opened. Returns false (with the
+  /// error shown) only when the file cannot be read.
+  bool openWorkspace(const QString& path);
+  QStringList workspaceProblems() const { return m_workspaceProblems; }
   /// Restores the window layout, colours and recent list saved by the last run.
   void restoreSettings();
   /// Loads a UTF-8 text file (.gz too) into the editor; errors are shown.
@@ -145,6 +157,12 @@ class MainWindow final : public QMainWindow {
   QTabWidget* m_tabs = nullptr;
   CompareView* m_compareView = nullptr;
   LengthsView* m_lengthsView = nullptr;
+  QStringList m_workspaceProblems;
+  // Parts of an opened workspace applied once the model is ready for them.
+  bool m_pendingStages = false;
+  QStringList m_pendingPanels, m_pendingProfile;
+  int m_pendingQuery = -1;
+  MapWindowRequest m_pendingView;
   QProgressBar* m_curvesProgress = nullptr;
   QPushButton* m_curvesButton = nullptr;
   QPushButton* m_curvesCancel = nullptr;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/map_panels.h"
 
-#include <QtWidgets/QHBoxLayout>
+#include <QtWidgets/QGridLayout>
 #include <algorithm>
 
 #include "ui/widgets/attention_map_widget.h"
@@ -9,7 +9,7 @@
 namespace attn::ui {
 
 MapPanels::MapPanels(QWidget* parent) : QWidget(parent) {
-  m_layout = new QHBoxLayout(this);
+  m_layout = new QGridLayout(this);
   m_layout->setContentsMargins(0, 0, 0, 0);
   m_layout->setSpacing(4);
   setPanels({});
@@ -29,7 +29,6 @@ void MapPanels::setPanels(const std::vector<PanelContent>& panels) {
   }
   while (m_panels.size() < wanted) {
     auto* widget = new AttentionMapWidget(this);
-    m_layout->addWidget(widget, 1);
     connect(widget, &AttentionMapWidget::viewChanged, this,
             [this, widget](double k0, double k1, double q0, double q1) {
               follow(widget, k0, k1, q0, q1);
@@ -42,6 +41,8 @@ void MapPanels::setPanels(const std::vector<PanelContent>& panels) {
     connect(widget, &AttentionMapWidget::rowClicked, this, &MapPanels::rowClicked);
     m_panels.push_back(widget);
   }
+  m_columns = 0;  // re-place them
+  arrange();
   if (panels.empty()) {
     m_panels.front()->clearMap(tr("No map yet"));
     return;
@@ -56,6 +57,35 @@ void MapPanels::setPanels(const std::vector<PanelContent>& panels) {
   for (std::size_t i = 1; i < m_panels.size(); ++i) m_panels[i]->setView(k0, k1, q0, q1);
 }
 
+void MapPanels::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  arrange();
+}
+
+void MapPanels::arrange() {
+  // Room a panel needs besides its map: axis labels and title (height), labels and colour bar
+  // (width), in pixels.
+  constexpr int kExtraWidth = 170, kExtraHeight = 130;
+  const int n = static_cast<int>(m_panels.size());
+  int best = 1;
+  double bestSide = -1;
+  for (int columns = 1; columns <= n; ++columns) {
+    const int rows = (n + columns - 1) / columns;
+    const double side = std::min(width() / static_cast<double>(columns) - kExtraWidth,
+                                 height() / static_cast<double>(rows) - kExtraHeight);
+    if (side > bestSide + 1) {
+      bestSide = side;
+      best = columns;
+    }
+  }
+  if (best == m_columns) return;
+  m_columns = best;
+  for (auto* p : m_panels) m_layout->removeWidget(p);
+  for (int i = 0; i < n; ++i) m_layout->addWidget(m_panels[static_cast<std::size_t>(i)], i / best, i % best);
+  for (int c = 0; c < n; ++c) m_layout->setColumnStretch(c, c < best ? 1 : 0);
+  for (int r = 0; r < n; ++r) m_layout->setRowStretch(r, r < (n + best - 1) / best ? 1 : 0);
+}
+
 void MapPanels::clear(const QString& message) {
   for (auto* p : m_panels) p->clearMap(message);
 }
@@ -66,6 +96,11 @@ void MapPanels::resetView() {
     const qint64 n = m_panels.front()->mapSize();
     Q_EMIT viewWindowChanged(0, n, 0, n);
   }
+}
+
+void MapPanels::setViewWindow(qint64 q0, qint64 q1, qint64 k0, qint64 k1) {
+  for (auto* p : m_panels) p->setView(k0 - 0.5, k1 - 0.5, q0 - 0.5, q1 - 0.5);
+  Q_EMIT viewWindowChanged(q0, q1, k0, k1);
 }
 
 void MapPanels::follow(AttentionMapWidget* source, double k0, double k1, double q0, double q1) {

@@ -9,7 +9,7 @@
 
 #include "ui/figure/figure.h"
 
-class QHBoxLayout;
+class QGridLayout;
 
 namespace attn::ui {
 
@@ -39,16 +39,24 @@ class MapPanels final : public QWidget {
   /// Tokens on display (0 when none).
   int mapSize() const;
   void resetView();
+  /// Shows queries [q0, q1) x keys [k0, k1) in every panel and reports it (viewWindowChanged).
+  void setViewWindow(qint64 q0, qint64 q1, qint64 k0, qint64 k1);
 
  Q_SIGNALS:
   /// The visible token window changed (zoom or pan in any panel).
   void viewWindowChanged(qint64 q0, qint64 q1, qint64 k0, qint64 k1);
   void rowClicked(int query);
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  private:
+  /// Places the panels in the grid of columns that leaves each square map the most room.
+  void arrange();
   void follow(AttentionMapWidget* source, double k0, double k1, double q0, double q1);
 
-  QHBoxLayout* m_layout = nullptr;
+  QGridLayout* m_layout = nullptr;
+  int m_columns = 0;
   std::vector<AttentionMapWidget*> m_panels;
 };
 

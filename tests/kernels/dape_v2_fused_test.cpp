@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+// The fused DAPE V2 kernel against its float64 reference (relative error ||out - ref|| / ||ref||
+// under 1e-2 in bfloat16 and 2e-3 in float16, every output element written), the reference
+// against the core's chunked DAPE V2, the module's dispatch, and the unsupported cases.
+// Labelled gpu; each test skips itself where no GPU is usable.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/attention/attention.h"
+#include "core/attention/dape_v2.h"
+#include "core/attention/pe_alibi.h"
+#include "core/kernels/dape_v2_fused.h"
+#include "tests/support/reference_attention.h"
+#include "tests/support/tolerances.h"
+
+namespace attn {
+namespace {
+
+double relative_error(const torch::Tensor& a, const torch::Tensor& ref) {
+  auto x = a.detach().to(torch::kCPU, torch::kFloat64);
+  auto r = ref.detach().to(torch::kCPU, torch::kFloat64);
+  return ((x - r).norm() / r.norm()).item<double>();
+}
+
+double bound(torch::Dtype dtype) { return dtype == torch::kBFloat16 ? 1e-2 : 2e-3; }
+
+/// Random DAPE V2 parameters with PyTorch's default scale (U(+-1/sqrt(fan_in))) and the bias
+/// table of `pe` ("nope", "alibi" or "kerple") for n keys.
+DapeV2FusedParams random_params(int64_t H, int64_t D, const std::string& pe, int64_t n,
+                                int64_t head_dim, const torch::Device& device) {
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  const bool has_bias = pe != "nope";
+  const int64_t c_in = has_bias ? 2 * H : H;
+  auto uniform = [&](std::vector<int64_t> shape, double fan_in) {
+    return (torch::rand(shape, f32) * 2 - 1) / std::sqrt(fan_in);
+  };
+  DapeV2FusedParams p;
+  p.conv1_weight = uniform({D, c_in, 1, 3}, 3.0 * c_in);
+  p.conv1_bias = uniform({D}, 3.0 * c_in);
+  p.conv2_weight = uniform({H, D, 1, 3}, 3.0 * D);
+  p.conv2_bias = uniform({H}, 3.0 * D);
+  p.scale = 1.0 / std::sqrt(double(head_dim));
+  auto d = torch::arange(n, f32).unsqueeze(0);  // (1, n)
+  if (pe == "alibi") {
+    auto slopes = torch::tensor(alibi_slopes(H), torch::kFloat64).to(f32).unsqueeze(1);
+    p.bias_by_distance = -slopes * d;
+  } else if (pe == "kerple") {
+    auto pp = (torch::rand({H, 1}, f32) * 2).clamp_min(0.01);
+    auto aa = torch::rand({H, 1}, f32).clamp_min(0.01);
+    p.bias_by_distance = -pp * torch::log1p(aa * d);
+  }
+  return p;
+}
+
+struct Shape {
+  int64_t B, H, N, head_dim, D;
+  std::string pe;
+};
+
+std::string describe(const Shape& s, torch::Dtype dtype) {
+  std::ostringstream os;
+  os << "B=" << s.B << " H=" << s.H << " N=" << s.N << " head_dim=" << s.head_dim
+     << " D=" << s.D << " pe=" << s.pe << " dtype=" << dtype;
+  return os.str();
+}
+
+/// Runs the kernel on a NaN-filled output and compares with the float64 reference.
+void check(const Shape& s, torch::Dtype dtype, uint64_t seed) {
+  SCOPED_TRACE(describe(s, dtype));
+  torch::manual_seed(seed);
+  const torch::Device dev(torch::kCUDA);
+  auto opts = torch::TensorOptions().dtype(dtype).device(dev);
+  auto q = torch::randn({s.B, s.H, s.N, s.head_dim}, opts) * 1.5;
+  auto k = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
+  auto v = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
+  auto p = random_params(s.H, s.D, s.pe, s.N, s.head_dim, dev);
+  auto out = torch::full({s.B, s.H, s.N, s.head_dim}, std::numeric_limits<double>::quiet_NaN(),
+                         opts);
+  ASSERT_TRUE(dape_v2_fused_supported(q, k, v, p))
+      << dape_v2_fused_unsupported_reason(q, k, v, p);
+  dape_v2_fused_out(out, q, k, v, p);
+  torch::cuda::synchronize();
+  const auto unwritten = out.isnan().sum().item<int64_t>();
+  ASSERT_EQ(unwritten, 0) << unwritten << " of " << out.numel() << " outputs NaN (unwritten)";
+  const auto ref = dape_v2_fused_ref(q, k, v, p);
+  const double err = relative_error(out, ref);
+  EXPECT_LT(err, bound(dtype));
+}
+
+class Fused : public ::testing::TestWithParam<torch::Dtype> {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  }
+};
+
+TEST_P(Fused, EveryHeadCountAndHeadDimMatchesTheReference) {
+  const std::vector<int64_t> lengths = {1, 17, 33, 100, 257};
+  const std::vector<std::string> pes = {"nope", "alibi", "kerple"};
+  uint64_t seed = 1;
+  for (int64_t H : {1, 2, 3, 5, 8, 12, 16}) {
+    for (int64_t hd : {32, 64, 128}) {
+      for (size_t n = 0; n < lengths.size(); ++n) {
+        check({1, H, lengths[n], hd, 32, pes[(n + H) % pes.size()]}, GetParam(), seed++);
+      }
+    }
+  }
+}
+
+TEST_P(Fused, OddLengthsBatchesAndNarrowWidthsMatchTheReference) {
+  uint64_t seed = 100;
+  for (int64_t n : {1, 2, 3, 15, 16, 31, 32, 34, 47, 49, 65, 127, 129}) {
+    for (const std::string pe : {"nope", "alibi", "kerple"}) {
+      check({2, 4, n, 64, 32, pe}, GetParam(), seed++);
+    }
+  }
+  check({3, 12, 77, 64, 7, "kerple"}, GetParam(), seed++);
+  check({2, 6, 200, 32, 1, "alibi"}, GetParam(), seed++);
+  check({1, 16, 129, 128, 32, "alibi"}, GetParam(), seed++);
+}
+
+TEST_P(Fused, LongSequencesMatchTheReference) {
+  check({1, 4, 1000, 64, 32, "alibi"}, GetParam(), 500);
+  check({1, 3, 1537, 64, 32, "kerple"}, GetParam(), 501);
+}
+
+INSTANTIATE_TEST_SUITE_P(HalfDtypes, Fused, ::testing::Values(torch::kBFloat16, torch::kHalf),
+                         [](const auto& info) {
+                           return std::string(info.param == torch::kBFloat16 ? "bfloat16"
+                                                                             : "float16");
+                         });
+
+TEST(FusedReference, EqualsTheCoreChunkedDapeV2InFloat64) {
+  // The reference re-states the core's math over the whole square; the core runs it in query
+  // chunks whose last floor(k/2) rows see zero padding. They must agree to rounding.
+  for (const std::string pe : {"nope", "rope", "alibi", "kerple"}) {
+    SCOPED_TRACE(pe);
+    ModelConfig c;
+    c.d_model = 64;
+    c.n_head = 2;
+    c.n_layer = 1;
+    c.train_len = 16;
+    c.attention.variant = "dape_v2";
+    c.position.kind = pe;
+    torch::manual_seed(3);
+    auto attn = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+    ASSERT_TRUE(attn);
+    attn->to(torch::kFloat64);
+    torch::NoGradGuard g;
+    const int64_t N = 37, H = 2, hd = 32;
+    auto x = torch::randn({1, N, 64}, torch::kFloat64);
+    AttentionInputs in;
+    in.chunk_rows = 5;
+    const auto want = attn->forward(x, in);
+    const auto& enc = attn->position_encoding();
+    enc->prepare();
+    auto q = enc->rotate(test::project_heads(*attn, "q_proj", x, H));
+    auto k = enc->rotate(test::project_heads(*attn, "k_proj", x, H));
+    auto v = test::project_heads(*attn, "v_proj", x, H);
+    DapeV2FusedParams p{attn->conv1->weight, attn->conv1->bias, attn->conv2->weight,
+                        attn->conv2->bias, {}, 1.0 / std::sqrt(double(hd))};
+    if (enc->has_bias()) p.bias_by_distance = enc->bias(N - 1, N, N).select(1, 0).flip({-1});
+    auto o = dape_v2_fused_ref(q, k, v, p).transpose(1, 2).reshape({1, N, 64});
+    EXPECT_TRUE(test::all_close(test::project(*attn, "o_proj", o), want, test::kFloat64));
+  }
+}
+
+class FusedModule : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  }
+};
+
+TEST_P(FusedModule, DispatchesToTheKernelAndAgreesWithTheFloat64Module) {
+  ModelConfig c;
+  c.d_model = 256;
+  c.n_head = 4;
+  c.n_layer = 1;
+  c.train_len = 64;
+  c.attention.variant = "dape_v2";
+  c.position.kind = GetParam();
+  torch::manual_seed(5);
+  auto ref = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+  ref->to(torch::kFloat64);
+  auto x = torch::randn({2, 150, 256}, torch::kFloat64);
+  torch::NoGradGuard g;
+  const auto want = ref->forward(x, {});
+  for (auto dtype : {torch::kBFloat16, torch::kHalf}) {
+    SCOPED_TRACE(c10::toString(dtype));
+    torch::manual_seed(5);
+    auto m = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+    m->to(torch::kCUDA, dtype);
+    auto xd = x.to(torch::kCUDA, dtype);
+    ASSERT_TRUE(m->uses_fused_kernel(xd, {}));
+    const double fused = relative_error(m->forward(xd, {}), want);
+    const double eager = relative_error(m->ScoreAttentionImpl::forward(xd, {}), want);
+    // The projections round in the same dtype on both paths: the fused path must be as close
+    // to float64 as the eager one, and within the kernel's own bound plus the eager error.
+    EXPECT_LT(fused, bound(dtype) + eager) << "eager error " << eager;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(DistanceBiases, FusedModule,
+                         ::testing::Values("nope", "rope", "alibi", "kerple"),
+                         [](const auto& info) { return info.param; });
+
+class RecordAll : public StageSink {
+ public:
+  bool wants(int64_t) const override { return true; }
+  void on_stage(int64_t, const std::string&, const torch::Tensor&, int64_t) override {}
+};
+
+TEST(FusedDispatch, TheReferencePathRunsWhereTheKernelDoesNotApply) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  ModelConfig c;
+  c.d_model = 128;
+  c.n_head = 2;
+  c.n_layer = 1;
+  c.train_len = 64;
+  c.attention.variant = "dape_v2";
+  c.position.kind = "alibi";
+  auto m = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+  m->to(torch::kCUDA, torch::kBFloat16);
+  auto x = torch::randn({1, 9, 128}, torch::TensorOptions().device(torch::kCUDA).dtype(
+                                                     torch::kBFloat16));
+  {
+    torch::NoGradGuard g;
+    EXPECT_TRUE(m->uses_fused_kernel(x, {}));
+    RecordAll sink;
+    AttentionInputs traced;
+    traced.sink = &sink;
+    EXPECT_FALSE(m->uses_fused_kernel(x, traced)) << "stage maps need the reference path";
+    EXPECT_FALSE(m->uses_fused_kernel(x.to(torch::kFloat32), {}));
+    EXPECT_FALSE(m->uses_fused_kernel(x.cpu(), {}));
+    c.position.kind = "fire";
+    auto fire = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+    EXPECT_FALSE(fire->uses_fused_kernel(x, {}));
+    c.position.kind = "alibi";
+    c.attention.params = {{"kernel", 5}};
+    auto k5 = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+    EXPECT_FALSE(k5->uses_fused_kernel(x, {}));
+  }
+  EXPECT_FALSE(m->uses_fused_kernel(x, {})) << "training needs gradients";
+}
+
+TEST(FusedDispatch, UnsupportedArgumentsAreNamed) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  const torch::Device dev(torch::kCUDA);
+  auto make = [&](int64_t H, int64_t hd, torch::Dtype dt) {
+    return torch::randn({1, H, 8, hd}, torch::TensorOptions().device(dev).dtype(dt));
+  };
+  auto reason = [&](int64_t H, int64_t hd, torch::Dtype dt, const DapeV2FusedParams& p) {
+    auto t = make(H, hd, dt);
+    return dape_v2_fused_unsupported_reason(t, t, t, p);
+  };
+  EXPECT_EQ(reason(4, 64, torch::kBFloat16, random_params(4, 32, "alibi", 8, 64, dev)), "");
+  EXPECT_NE(reason(17, 64, torch::kBFloat16, random_params(17, 32, "alibi", 8, 64, dev))
+                .find("n_head 17"), std::string::npos);
+  EXPECT_NE(reason(4, 80, torch::kHalf, random_params(4, 32, "alibi", 8, 80, dev))
+                .find("head_dim 80"), std::string::npos);
+  EXPECT_NE(reason(4, 64, torch::kFloat32, random_params(4, 32, "alibi", 8, 64, dev))
+                .find("dtype"), std::string::npos);
+  EXPECT_NE(reason(4, 64, torch::kHalf, random_params(4, 33, "alibi", 8, 64, dev))
+                .find("width 33"), std::string::npos);
+  auto p5 = random_params(4, 32, "nope", 8, 64, dev);
+  p5.conv1_weight = torch::randn({32, 4, 1, 5}, p5.conv1_weight.options());
+  EXPECT_NE(reason(4, 64, torch::kHalf, p5).find("kernel size 5"), std::string::npos);
+  auto t = make(4, 64, torch::kFloat32);
+  EXPECT_THROW(dape_v2_fused(t, t, t, p5), c10::Error);
+}
+
+}  // namespace
+}  // namespace attn
