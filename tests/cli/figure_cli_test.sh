@@ -92,6 +92,52 @@ for r in range(10):
     assert 0 < sum(row) <= 1 + 1e-5, (r, sum(row))
 "
 
+# Workspaces saved by the window rebuild their figures.
+ws() {  # ws FILE TAB CHECKPOINTS_JSON EXTRA_JSON
+  cat >"$1" <<JSON
+{"format": "attnscope-workspace", "format_version": 1, "checkpoints": $3,
+ "text": "$text $text", "layer": 1, "head": 2, "tab": "$2", $4
+ "colours": {"map": "magma", "diverging": true, "scale": "linear", "range": "auto", "lo": 0,
+             "hi": 1, "skip_sink": false}}
+JSON
+}
+ck2="$src/resources/checkpoints/kerple"
+ws "$work/explore.json" explore "[{\"path\": \"$ck\", \"fingerprint\": \"\"}]" \
+  '"panel_stages": ["raw", "probs"], "view": {"q0": 2, "q1": 12, "k0": 0, "k1": 10},'
+expect 0 "workspace: explore panels, zoomed" -- "$cli" figure --workspace "$work/explore.json" \
+  --out "$work/explore.npy"
+check "the zoomed region of both panels: (2, 10, 10)" "$py" -c "
+import ast, struct
+data = open('$work/explore.npy', 'rb').read()
+hl = struct.unpack('<H', data[8:10])[0]
+header = ast.literal_eval(data[10:10 + hl].decode())
+assert header['shape'] == (2, 10, 10), header
+"
+ws "$work/compare.json" compare \
+  "[{\"path\": \"$ck\", \"fingerprint\": \"\"}, {\"path\": \"$ck2\", \"fingerprint\": \"\"}, {\"path\": \"$work/moved\", \"fingerprint\": \"\"}]" \
+  '"compare_stage": "probs",'
+expect 0 "workspace: compare two checkpoints (a third moved away)" -- "$cli" figure \
+  --workspace "$work/compare.json" --out "$work/compare.svg"
+stderr_has "$work/moved is missing" "the moved checkpoint is reported"
+stderr_has "mean |difference|" "the difference is summarised"
+check "two maps and their difference" "$py" -c "
+import xml.etree.ElementTree as ET
+root = ET.parse('$work/compare.svg').getroot()
+assert len(root.findall('.//{http://www.w3.org/2000/svg}image')) == 3
+"
+ws "$work/lengths.json" lengths "[{\"path\": \"$ck\", \"fingerprint\": \"\"}]" \
+  '"lengths": [8, 16, 24, 999],'
+expect 0 "workspace: maps across lengths" -- "$cli" figure --workspace "$work/lengths.json" \
+  --out "$work/lengths.csv"
+stderr_has "length 999 skipped" "a length the text is too short for is named"
+check "three lengths in the CSV" "$py" -c "
+rows = open('$work/lengths.csv').read().strip().splitlines()[1:]
+assert sorted({int(r.split(',')[0]) for r in rows}) == [0, 1, 2], rows[:3]
+"
+echo '{"format": "attnscope-workspace", "format_version": 1, "checkpoints": [], "text": ""}' >"$work/empty.json"
+expect 1 "workspace without checkpoints" -- "$cli" figure --workspace "$work/empty.json" --out "$work/x.pdf"
+stderr_has "checkpoints" "the empty list is named"
+
 expect 2 "unknown suffix" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --out "$work/x.jpg"
 stderr_has ".pdf, .svg, .png, .npy or .csv" "unknown suffix names the formats"
 expect 2 "head out of range" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --head 9 \
