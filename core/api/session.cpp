@@ -3,18 +3,54 @@
 // one-layer traces that stop the forward pass after the traced layer.
 #include "core/api/session.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <new>
 #include <set>
 
+#include "core/eval/extrapolation.h"
 #include "core/model/checkpoint.h"
 #include "core/model/map_view.h"
-#include "core/eval/extrapolation.h"
-#include <filesystem>
 #include "core/util/device.h"
 #include "core/util/error.h"
 
 namespace attn {
+
+namespace {
+
+/// Whether an exception is an allocation failure (LibTorch's out-of-memory errors, bad_alloc).
+bool is_out_of_memory(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return true;
+  const std::string what = e.what();
+  return what.find("out of memory") != std::string::npos ||
+         what.find("Out of memory") != std::string::npos;
+}
+
+/// Fault injection for the out-of-memory path: with ATTN_TEST_OOM_ABOVE=E in the environment,
+/// any stage chunk of more than E elements fails as an allocation would. Tests use it to
+/// exercise the retry on machines whose memory never runs out; unset, it does nothing.
+struct OomInjector : StageSink {
+  explicit OomInjector(StageSink* t) : target(t) {
+    if (const char* v = std::getenv("ATTN_TEST_OOM_ABOVE")) limit = std::atoll(v);
+  }
+  bool active() const { return limit > 0; }
+  bool wants(int64_t layer) const override { return target->wants(layer); }
+  bool wants_stage(const std::string& stage) const override { return target->wants_stage(stage); }
+  void on_qk(int64_t layer, const torch::Tensor& q, const torch::Tensor& k) override {
+    target->on_qk(layer, q, k);
+  }
+  void on_stage(int64_t layer, const std::string& stage, const torch::Tensor& rows,
+                int64_t row_begin) override {
+    if (rows.numel() > limit) throw std::bad_alloc();
+    target->on_stage(layer, stage, rows, row_begin);
+  }
+  StageSink* target;
+  int64_t limit = 0;
+};
+
+}  // namespace
 
 struct Session::Impl {
   Checkpoint ck;
@@ -105,16 +141,40 @@ LayerTrace Session::trace(const TraceRequest& req) const {
   if (req.progress) {
     opts.on_layer = [&](int64_t done) { req.progress(double(done) / double(deepest + 1)); };
   }
-  {
-    torch::NoGradGuard no_grad;
-    auto x = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(impl_->device);  // (1, N)
-    impl_->ck.model->hidden(x, opts);
+  // Out of memory: redo the pass with work tensors a quarter the size, a few times.
+  constexpr int kRetries = 3;
+  int64_t budget = chunk_budget(impl_->device);
+  std::unique_ptr<ViewCollector> fresh;
+  OomInjector injector(&collector);
+  for (int attempt = 0;; ++attempt) {
+    ViewCollector* sink = fresh ? fresh.get() : &collector;
+    injector.target = sink;
+    opts.sink = injector.active() ? static_cast<StageSink*>(&injector) : sink;
+    opts.max_chunk_elements = budget;
+    try {
+      torch::NoGradGuard no_grad;
+      auto x = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(impl_->device);  // (1, N)
+      impl_->ck.model->hidden(x, opts);
+      break;
+    } catch (const std::exception& e) {
+      if (!is_out_of_memory(e) || attempt == kRetries) {
+        if (!is_out_of_memory(e)) throw;
+        throw Error("out of memory on " + s.device + " for " + std::to_string(N) +
+                    " tokens, even with work tensors of " + std::to_string(budget) +
+                    " elements: choose the CPU (Device menu, --device cpu) or a shorter text");
+      }
+      budget = std::max<int64_t>(1 << 12, budget / 4);
+      out.notes.push_back("the " + s.device + " ran out of memory; the pass was redone with work "
+                          "tensors of at most " + std::to_string(budget) + " elements (slower)");
+      fresh = std::make_unique<ViewCollector>(specs);
+    }
   }
+  ViewCollector& result = fresh ? *fresh : collector;
   for (size_t i = 0; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     for (const auto& name : impl_->ck.model->stages(spec.layer)) {
       if (spec.stages.count(name) == 0) continue;
-      const auto t = collector.view(i, name).contiguous();  // (H, rows, cols)
+      const auto t = result.view(i, name).contiguous();  // (H, rows, cols)
       StageMap m;
       m.stage = name;
       m.layer = spec.layer;

@@ -88,6 +88,9 @@ struct LayerTrace {
   std::vector<StageMap> maps;  // request order, then the layer's stage order
   bool truncated = false;      // true when max_tokens cut the text
   double seconds = 0.0;
+  /// What the user should know about how it was computed (e.g. that the device ran out of
+  /// memory and the pass was redone in smaller chunks).
+  std::vector<std::string> notes;
   /// The first map of `stage` in `layer`, or nullptr.
   const StageMap* find(const std::string& stage, int64_t layer) const {
     for (const auto& m : maps) {
@@ -137,7 +140,10 @@ class Session {
   const std::vector<std::string>& warnings() const;
   /// Throws TokenizerError (invalid UTF-8, with its byte offset).
   std::vector<TokenInfo> tokenize(const std::string& text) const;
-  /// Runs the model up to the deepest layer asked for and returns the requested views. Throws
+  /// Runs the model up to the deepest layer asked for and returns the requested views. When the
+  /// device runs out of memory the pass is redone with work tensors a quarter the size (up to
+  /// three times, noted in LayerTrace::notes); after that an Error says to use the CPU or a
+  /// shorter text. Throws
   /// attn::Cancelled when cancelled, attn::Error on bad input (empty text, unknown stage, layer
   /// out of range, empty window, unknown pool mode).
   LayerTrace trace(const TraceRequest& request) const;

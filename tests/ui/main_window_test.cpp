@@ -18,6 +18,7 @@
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QMessageBox>
 #include <QtWidgets/QPlainTextEdit>
+#include <QtWidgets/QPushButton>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QStatusBar>
 #include <cmath>
@@ -257,6 +258,24 @@ class MainWindowTest : public QObject {
              static_cast<double>(exact->at(m_model->head(), 650 - exact->q0, 420 - exact->k0)));
     m_model->setText(kText);
     QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->tokenCount() < 100, kLoadTimeoutMs);
+  }
+
+  void aTextTooLongIsOfferedInFull() {
+    m_model->setMaxTokens(40);
+    m_model->setText(kText.repeated(4));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->isTruncated(), kLoadTimeoutMs);
+    auto* bar = m_window->findChild<QWidget*>(QStringLiteral("truncatedBar"));
+    QVERIFY(bar && bar->isVisible());
+    QCOMPARE(m_model->mapSize(), 40);
+    auto* showAll = m_window->findChild<QPushButton*>(QStringLiteral("showAllTokens"));
+    QVERIFY(showAll);
+    QTest::mouseClick(showAll, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() == m_model->tokenCount(),
+                             kLoadTimeoutMs);
+    QVERIFY(!bar->isVisible());
+    m_model->setMaxTokens(AttentionViewModel::kDefaultMaxTokens);
+    m_model->setText(kText);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && !m_model->isTruncated(), kLoadTimeoutMs);
   }
 
   void settingsAreRemembered() {

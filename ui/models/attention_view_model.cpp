@@ -502,6 +502,7 @@ void AttentionViewModel::onTraced(quint64 generation, const TracePtr& trace) {
   if (parts & Panels) m_trace = trace;  // before the part signals, whose slots read it
   applyResult(parts, *trace);
   if (parts & Panels) Q_EMIT traceChanged();
+  for (const auto& note : trace->notes) Q_EMIT notice(QString::fromStdString(note));
   m_progress = 1.0;
   Q_EMIT progressChanged(m_progress);
   updateBusy();

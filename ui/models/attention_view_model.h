@@ -145,6 +145,9 @@ class AttentionViewModel final : public QObject {
   void detailChanged();
   void busyChanged(bool busy);
   void progressChanged(double fraction);
+  /// Something the user should know about a finished job (e.g. it was redone in smaller chunks
+  /// after the device ran out of memory).
+  void notice(const QString& message);
   /// Any error (open or trace), as a message that says what failed.
   void failed(const QString& message);
   /// Opening a checkpoint failed (also reported through failed()); the old one stays loaded.

@@ -460,8 +460,35 @@ QWidget* MainWindow::buildSidePanel() {
   m_tokenView = new QTextBrowser(panel);
   m_tokenView->setToolTip(tr("The tokens as the model sees them"));
   m_tokenView->setMaximumHeight(110);
+  // Offered when the text is longer than the window traces by default.
+  m_truncatedBar = new QWidget(panel);
+  auto* barLayout = new QHBoxLayout(m_truncatedBar);
+  barLayout->setContentsMargins(0, 0, 0, 0);
+  m_truncatedLabel = new QLabel(m_truncatedBar);
+  m_truncatedLabel->setWordWrap(true);
+  auto* showAll = new QPushButton(tr("Show all"), m_truncatedBar);
+  showAll->setToolTip(tr("Trace every token: long maps are computed in chunks and pooled, "
+                         "exact on zoom (slower)"));
+  auto* keep = new QPushButton(tr("Keep"), m_truncatedBar);
+  barLayout->addWidget(m_truncatedLabel, 1);
+  barLayout->addWidget(showAll);
+  barLayout->addWidget(keep);
+  m_truncatedBar->setStyleSheet(QStringLiteral("QWidget { background: #fff4d6; }"));
+  m_truncatedBar->hide();
+  showAll->setObjectName(QStringLiteral("showAllTokens"));
+  m_truncatedBar->setObjectName(QStringLiteral("truncatedBar"));
+  connect(showAll, &QPushButton::clicked, this, [this] {
+    m_model->setMaxTokens(0);
+    m_truncatedBar->hide();
+    m_model->refresh();
+  });
+  connect(keep, &QPushButton::clicked, this, [this] {
+    m_truncationDismissed = true;
+    m_truncatedBar->hide();
+  });
   textLayout->addWidget(m_textEdit, 2);
   textLayout->addWidget(m_tokenLabel);
+  textLayout->addWidget(m_truncatedBar);
   textLayout->addWidget(m_tokenView, 1);
   layout->addWidget(textBox, 1);
 
@@ -661,6 +688,9 @@ void MainWindow::connectModel() {
   connect(model, &AttentionViewModel::progressChanged, this,
           [this](double fraction) { m_progress->setValue(qRound(fraction * kProgressSteps)); });
   connect(model, &AttentionViewModel::failed, this, &MainWindow::showError);
+  connect(model, &AttentionViewModel::notice, this,
+          [this](const QString& message) { statusBar()->showMessage(message, 15000); });
+  connect(model, &AttentionViewModel::textChanged, this, [this] { m_truncationDismissed = false; });
   connect(model, &AttentionViewModel::openFailed, this, &MainWindow::showOpenError);
 }
 
@@ -1209,8 +1239,14 @@ void MainWindow::showTokens() {
   }
   QString text = count == 1 ? tr("1 token") : tr("%1 tokens").arg(count);
   if (m_model->isTruncated()) {
-    text += tr("; the maps show the first %1 (the model's limit here)").arg(m_model->mapSize());
+    text += tr("; the maps show the first %1").arg(m_model->mapSize());
+    m_truncatedLabel->setText(
+        tr("The text has %1 tokens; the maps show the first %2. Show all of them (computed in "
+           "chunks, pooled for display, exact on zoom; slower), or keep the first %2?")
+            .arg(count)
+            .arg(m_model->mapSize()));
   }
+  m_truncatedBar->setVisible(m_model->isTruncated() && !m_truncationDismissed);
   m_tokenLabel->setText(text);
   // Tokens on alternating backgrounds, as the model sees them.
   const QStringList labels = m_model->mapLabels();

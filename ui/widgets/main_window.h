@@ -182,6 +182,9 @@ class MainWindow final : public QMainWindow {
   QLabel* m_untrainedLabel = nullptr;
   QPlainTextEdit* m_textEdit = nullptr;
   QLabel* m_tokenLabel = nullptr;
+  QWidget* m_truncatedBar = nullptr;
+  QLabel* m_truncatedLabel = nullptr;
+  bool m_truncationDismissed = false;
   QTextBrowser* m_tokenView = nullptr;
   QSpinBox* m_layerSpin = nullptr;
   QSpinBox* m_headSpin = nullptr;
