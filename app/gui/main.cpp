@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       QStringLiteral("FILE"));
   const QCommandLineOption exportCurvesOption(
       QStringLiteral("export-curves"),
-      QStringLiteral("Write the length-extrapolation curves as a figure (.png or .pdf), then quit."),
+      QStringLiteral("Write the length-extrapolation curves as a figure (.png, .pdf, .svg) or "
+                     "their numbers (.csv), then quit."),
       QStringLiteral("FILE"));
   const QCommandLineOption workspaceOption(
       QStringLiteral("workspace"),
@@ -142,9 +143,14 @@ int main(int argc, char** argv) {
       QApplication::quit();
     };
     // A short delay lets the window finish its layout before it is grabbed.
-    QObject::connect(&model, &attn::ui::AttentionViewModel::traceChanged, &window, [&model, shoot] {
-      if (model.currentTrace()) QTimer::singleShot(100, [shoot] { shoot(0); });
+    // Shot once everything the open tab shows has arrived and nothing is computing.
+    auto* poll = new QTimer(&window);
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, shoot] {
+      if (!window.isIdle()) return;
+      poll->stop();
+      QTimer::singleShot(300, [shoot] { shoot(0); });
     });
+    poll->start(200);
     QObject::connect(&model, &attn::ui::AttentionViewModel::failed, &window,
                      [shoot](const QString& message) {
                        std::fprintf(stderr, "attnscope: %s\n", qPrintable(message));

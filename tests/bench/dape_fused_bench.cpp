@@ -9,8 +9,13 @@
 // Times are medians of CUDA-event timings after warm-up, with L2 flushed before each run; peak
 // memory is the caching allocator's peak during the runs, inputs included. Prints a table and
 // writes JSON. Not part of ctest; built only with the CUDA kernels.
+// Second table, map views: the time and peak memory of a 1024 x 1024 pooled view (maximum of
+// each block) of the layer's `probs` map at N = 8192, 16384 and 32768, through the core's
+// streamed path: the layer's forward with a ViewCollector (core/model/map_view.h) as its sink,
+// as Session::trace builds it, then the view read back to the CPU. The collector pools every
+// head (one head's view is a slice of its (H, 1024, 1024) result).
 // Usage: dape_fused_bench [--lengths 1024,2048,...] [--pe kerple|alibi|nope] [--repeats R]
-//                         [--eager-max N] [--json FILE]
+//                         [--eager-max N] [--views 8192,16384,32768|none] [--json FILE]
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAException.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -28,6 +33,7 @@
 #include "core/attention/attention.h"
 #include "core/attention/dape_v2.h"
 #include "core/kernels/dape_v2_fused.h"
+#include "core/model/map_view.h"
 
 namespace {
 
@@ -88,12 +94,14 @@ int main(int argc, char** argv) {
   std::string pe = "kerple", json_path = "dape_fused_bench.json";
   int repeats = 20;
   int64_t eager_max = 16384;
+  std::vector<int64_t> view_lengths = {8192, 16384, 32768};
   for (int a = 1; a + 1 < argc; a += 2) {
     const std::string k = argv[a], v = argv[a + 1];
     if (k == "--lengths") lengths = parse_lengths(v);
     else if (k == "--pe") pe = v;
     else if (k == "--repeats") repeats = std::max(1, std::stoi(v));
     else if (k == "--eager-max") eager_max = std::stoll(v);
+    else if (k == "--views") view_lengths = v == "none" ? std::vector<int64_t>{} : parse_lengths(v);
     else if (k == "--json") json_path = v;
     else {
       std::fprintf(stderr, "dape_fused_bench: unknown option %s\n", k.c_str());
@@ -182,12 +190,53 @@ int main(int argc, char** argv) {
                     {"layer_relative_difference", diff},
                     {"layer_used_kernel", used_kernel}});
   }
+  // Map views through the streamed (chunked LibTorch) path: forward with a ViewCollector sink.
+  nlohmann::json views = nlohmann::json::array();
+  if (!view_lengths.empty()) {
+    std::printf("\n1024 x 1024 view of the probs map (maximum pooling, all %lld heads), layer "
+                "forward with a ViewCollector sink, bfloat16\n",
+                (long long)H);
+    std::printf("| N | step | view ms | peak GB | layer used kernel |\n|---|---|---|---|---|\n");
+  }
+  for (const int64_t N : view_lengths) {
+    auto x = torch::randn({1, N, C}, torch::TensorOptions().dtype(dtype).device(dev));
+    ViewSpec spec;
+    spec.layer = 0;
+    spec.stages = {"probs"};
+    spec.window = make_window(N, 0, -1, 0, -1, 1024);
+    spec.pool = PoolMode::Extreme;
+    torch::Tensor view;
+    bool used_kernel = true;
+    auto run = [&] {
+      ViewCollector collector({spec});
+      AttentionInputs in;
+      in.layer = 0;
+      in.sink = &collector;
+      used_kernel = layer->uses_fused_kernel(x, in);
+      layer->forward(x, in);
+      view = collector.view(0, "probs");  // (H, rows, cols) float32 on the CPU
+    };
+    const auto t = measure(run, 1, N >= 32768 ? 3 : 5, flush);
+    const bool finite_somewhere = view.isfinite().any().item<bool>();
+    std::printf("| %lld | %lld | %.1f | %.3f | %s |%s\n", (long long)N,
+                (long long)spec.window.step, t.median_ms, t.peak_gb, used_kernel ? "yes" : "no",
+                finite_somewhere ? "" : " (view has no finite cell!)");
+    std::fflush(stdout);
+    views.push_back({{"N", N},
+                     {"rows", spec.window.rows()},
+                     {"cols", spec.window.cols()},
+                     {"step", spec.window.step},
+                     {"view_ms", t.median_ms},
+                     {"peak_gb", t.peak_gb},
+                     {"layer_used_kernel", used_kernel}});
+  }
   nlohmann::json doc = {{"device", prop.name},
                         {"torch", TORCH_VERSION},
                         {"config", {{"B", 1}, {"H", H}, {"head_dim", hd}, {"kernel", 3},
                                     {"width", 32}, {"position", pe}, {"dtype", "bfloat16"},
                                     {"repeats", repeats}}},
-                        {"rows", rows}};
+                        {"rows", rows},
+                        {"views", views}};
   std::ofstream(json_path) << doc.dump(2) << "\n";
   std::printf("wrote %s\n", json_path.c_str());
   return 0;

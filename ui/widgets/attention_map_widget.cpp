@@ -185,7 +185,7 @@ void AttentionMapWidget::setMaps(const FigureMap& whole, const FigureMap* detail
   m_map->setVisible(true);
   m_scale->setVisible(true);
   m_title->setText(whole.step > 1 && !m_hasDetail
-                       ? tr("%1  (%2 x %2 tokens a cell; zoom in for exact values)")
+                       ? tr("%1  (pooled %2×%2; zoom in for exact cells)")
                              .arg(whole.title)
                              .arg(whole.step)
                        : whole.title);

@@ -159,6 +159,19 @@ void MainWindow::buildTabs() {
   });
 }
 
+bool MainWindow::isIdle() const {
+  if (m_model->isBusy() || !m_model->currentTrace() || !m_pendingView.isEmpty()) return false;
+  switch (currentTab()) {
+    case Tab::Compare:
+      return m_compare->count() > 0 && m_compare->isReady();
+    case Tab::Lengths:
+      return !m_lengths->isBusy() && !m_pendingLengthsRun && m_lengths->result() != nullptr;
+    case Tab::Explore:
+      break;
+  }
+  return true;
+}
+
 void MainWindow::showTab(Tab tab) { m_tabs->setCurrentIndex(static_cast<int>(tab)); }
 
 MainWindow::Tab MainWindow::currentTab() const { return static_cast<Tab>(m_tabs->currentIndex()); }
@@ -651,6 +664,13 @@ void MainWindow::connectModel() {
       m_lengths->openCheckpoint(fromStd(m_model->summary().dir), m_model->device());
     }
   });
+  connect(m_lengths.get(), &LengthsViewModel::opened, this, [this] {
+    if (!m_pendingLengthsRun) return;
+    m_pendingLengthsRun = false;
+    m_lengthsView->follow(m_model->text(), m_model->layer(), m_model->head(),
+                          m_model->panelStages());
+    m_lengthsView->run();
+  }, Qt::QueuedConnection);
   auto follow = [this] {
     m_lengthsView->follow(m_model->text(), m_model->layer(), m_model->head(),
                           m_model->panelStages());
@@ -922,6 +942,8 @@ bool MainWindow::openWorkspace(const QString& path) {
     }
   }
   if (!w.lengths.empty()) m_lengthsView->setLengths(w.lengths);
+  // A workspace saved on the Lengths tab shows its maps: run once the checkpoint is open.
+  m_pendingLengthsRun = w.tab == "lengths";
   if (!w.results.empty()) showResults(fromStd(w.results));
   showTab(w.tab == "compare" ? Tab::Compare : (w.tab == "lengths" ? Tab::Lengths : Tab::Explore));
   if (m_workspaceProblems.isEmpty()) {

@@ -78,6 +78,8 @@ class MainWindow final : public QMainWindow {
   LengthsViewModel* lengthsModel() const { return m_lengths.get(); }
   LengthsView* lengthsView() const { return m_lengthsView; }
   void showTab(Tab tab);
+  /// Whether what the open tab shows has arrived and nothing is being computed.
+  bool isIdle() const;
   Tab currentTab() const;
   /// Computes the extrapolation curves of the compared checkpoints (or the explored one) on the
   /// corpus text, on workers, and shows them when all are done.
@@ -163,6 +165,7 @@ class MainWindow final : public QMainWindow {
   QStringList m_pendingPanels, m_pendingProfile;
   int m_pendingQuery = -1;
   MapWindowRequest m_pendingView;
+  bool m_pendingLengthsRun = false;
   QProgressBar* m_curvesProgress = nullptr;
   QPushButton* m_curvesButton = nullptr;
   QPushButton* m_curvesCancel = nullptr;
