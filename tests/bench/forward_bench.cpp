@@ -3,40 +3,13 @@
 // 8-head model per position encoding and input length, on the CPU or CUDA, with the process's
 // peak resident memory. Prints a table; not part of ctest.
 // Usage: forward_bench [cpu|cuda] [float32|bfloat16|float16] [N,N,...]
-#include <sys/resource.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 
 #include "core/model/trace.h"
 #include "core/model/transformer.h"
 #include "core/util/device.h"
-
-namespace {
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
-
-template <typename F>
-double median_ms(F&& f, const torch::Device& device, int repeats) {
-  std::vector<double> t;
-  for (int r = 0; r < repeats; ++r) {
-    if (device.is_cuda()) torch::cuda::synchronize();
-    const auto s = std::chrono::steady_clock::now();
-    f();
-    if (device.is_cuda()) torch::cuda::synchronize();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
+#include "tests/bench/bench_util.h"
 
 int main(int argc, char** argv) {
   using namespace attn;
@@ -69,19 +42,19 @@ int main(int argc, char** argv) {
       auto ids = torch::randint(512, {1, n}, torch::kInt64).to(device);
       m->forward(ids);  // warm-up
       const int reps = n >= 8192 ? 3 : 5;
-      const double fwd = median_ms([&] { m->forward(ids); }, device, reps);
+      const double fwd = bench::median_ms([&] { m->forward(ids); }, reps, device.is_cuda());
       double tr = -1;
       if (n <= 8192) {
-        tr = median_ms([&] {
+        tr = bench::median_ms([&] {
           MapCollector col({0}, {"probs"}, n);
           ForwardOptions o;
           o.sink = &col;
           o.stop_after_layer = 0;
           m->hidden(ids, o);
-        }, device, 3);
+        }, 3, device.is_cuda());
       }
       std::printf("| %s | %lld | %.1f | %s | %.0f |\n", pe.c_str(), (long long)n, fwd,
-                  tr < 0 ? "-" : std::to_string(int64_t(tr)).c_str(), peak_rss_mb());
+                  tr < 0 ? "-" : std::to_string(int64_t(tr)).c_str(), bench::peak_rss_mb());
       std::fflush(stdout);
     }
   }

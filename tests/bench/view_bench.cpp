@@ -5,10 +5,6 @@
 // one exact profile row; then the exact 256 x 256 region a zoom asks for. Prints a table with
 // the process's peak resident memory; not part of ctest.
 // Usage: view_bench CHECKPOINT_DIR TEXT_FILE [cpu|cuda] [N,N,...]
-#include <sys/resource.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -16,29 +12,7 @@
 
 #include "core/api/session.h"
 #include "core/util/text_file.h"
-
-namespace {
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
-
-template <typename F>
-double median_ms(F&& f, int repeats) {
-  std::vector<double> t;
-  for (int r = 0; r < repeats; ++r) {
-    const auto s = std::chrono::steady_clock::now();
-    f();
-    t.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
+#include "tests/bench/bench_util.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -82,7 +56,7 @@ int main(int argc, char** argv) {
     attn::MapRequest region{layer, {"raw", "probs"}, n / 2, n / 2 + 256, n / 2 - 128, n / 2 + 128};
     zoom.maps.push_back(region);
     int64_t step = 0, tokens = 0;
-    const double tExplore = median_ms(
+    const double tExplore = attn::bench::median_ms(
         [&] {
           const auto t = session->trace(explore);
           step = t.maps.front().step;
@@ -94,9 +68,9 @@ int main(int argc, char** argv) {
                   static_cast<long long>(tokens));
       break;
     }
-    const double tZoom = median_ms([&] { session->trace(zoom); }, 3);
+    const double tZoom = attn::bench::median_ms([&] { session->trace(zoom); }, 3);
     std::printf("%8lld %14.1f %14.1f %12lld %12.0f\n", static_cast<long long>(n), tExplore, tZoom,
-                static_cast<long long>(step), peak_rss_mb());
+                static_cast<long long>(step), attn::bench::peak_rss_mb());
   }
   return 0;
 }

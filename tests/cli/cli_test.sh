@@ -7,24 +7,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fails=0
 
-# expect CODE DESCRIPTION -- COMMAND...: runs the command, checks its exit code.
-expect() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  stderr: /' "$work/err" | head -5
-    fails=$((fails + 1))
-  else
-    echo "ok: $what"
-  fi
-}
-# stderr_has TEXT DESCRIPTION: the last command's stderr mentions TEXT.
-stderr_has() {
-  if grep -qF -- "$1" "$work/err"; then echo "ok: $2"; else
-    echo "FAIL: $2: stderr lacks '$1'"; sed 's/^/  stderr: /' "$work/err" | head -5
-    fails=$((fails + 1)); fi
-}
+source "$(dirname "$0")/test_lib.sh"
 
 expect 0 "--version" -- "$cli" --version
 grep -q "attnscope-cli" "$work/out" || { echo "FAIL: --version output"; fails=$((fails + 1)); }

@@ -13,27 +13,7 @@ unset DISPLAY WAYLAND_DISPLAY QT_QPA_PLATFORM   # the command must find its own 
 ck="$src/resources/checkpoints/kerple-dape-v2"
 text="The quick brown fox jumps over the lazy dog. It was not amused, and it said so twice."
 
-expect() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  stderr: /' "$work/err" | head -5
-    fails=$((fails + 1))
-  else
-    echo "ok: $what"
-  fi
-}
-stderr_has() {
-  if grep -qF -- "$1" "$work/err"; then echo "ok: $2"; else
-    echo "FAIL: $2: stderr lacks '$1'"; sed 's/^/  stderr: /' "$work/err" | head -5
-    fails=$((fails + 1)); fi
-}
-check() {  # check DESCRIPTION COMMAND...: a check that must succeed
-  local what=$1; shift
-  if "$@" >"$work/check" 2>&1; then echo "ok: $what"; else
-    echo "FAIL: $what"; sed 's/^/  /' "$work/check" | head -5; fails=$((fails + 1)); fi
-}
+source "$(dirname "$0")/test_lib.sh"
 
 expect 0 "figure --help" -- "$cli" figure --help
 expect 0 "maps as PDF" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --layer 1 \

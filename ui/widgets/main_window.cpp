@@ -794,14 +794,8 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::rebuildBundledMenu() {
   m_bundledMenu->clear();
-  const QDir root(m_resourcesDir + QStringLiteral("/checkpoints"));
-  const QStringList names = m_resourcesDir.isEmpty()
-                                ? QStringList()
-                                : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
-  for (const QString& name : names) {
-    const QString dir = root.filePath(name);
-    if (!isCheckpointDir(dir)) continue;
-    QAction* a = m_bundledMenu->addAction(name);
+  for (const QString& dir : bundledCheckpoints(m_resourcesDir)) {
+    QAction* a = m_bundledMenu->addAction(QFileInfo(dir).fileName());
     connect(a, &QAction::triggered, this, [this, dir] { openCheckpoint(dir); });
   }
   m_bundledMenu->setEnabled(!m_bundledMenu->actions().isEmpty());
