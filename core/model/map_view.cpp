@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // ViewCollector: each chunk (B, H, R, K) of a stage (entries with key > query already zero)
 // meets each wanted window. Step 1 copies the window's cells and marks the future NaN. Larger
-// steps pool in two passes: along keys on the chunk's device (a causal mask per row, padded to
-// whole blocks), then along queries on the CPU into running per-cell accumulators, since a
-// chunk's rows need not line up with the blocks.
+// steps pool in two passes on the chunk's device: along keys (a causal mask per row, padded to
+// whole blocks), then along queries into running per-cell accumulators (scatter max and min,
+// index_add for sums), since a chunk's rows need not line up with the blocks. Only the finished
+// view is copied to the CPU.
 #include "core/model/map_view.h"
 
 #include <algorithm>
@@ -62,10 +63,13 @@ void ViewCollector::add(const ViewSpec& spec, Accumulator& acc, const torch::Ten
   const float nan = std::numeric_limits<float>::quiet_NaN();
   if (s == 1 && !acc.exact.defined()) acc.exact = torch::full({H, nr, nc}, nan, cpu32);
   if (s > 1 && !acc.sum.defined()) {
-    acc.sum = torch::zeros({H, nr, nc}, torch::kFloat64);
-    acc.count = torch::zeros({1, nr, nc}, torch::kFloat64);
-    acc.max = torch::full({H, nr, nc}, -std::numeric_limits<float>::infinity(), cpu32);
-    acc.min = torch::full({H, nr, nc}, std::numeric_limits<float>::infinity(), cpu32);
+    // Accumulators live on the stage's device: only the finished cells travel to the CPU.
+    const auto dev = rows.device();
+    acc.sum = torch::zeros({H, nr, nc}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+    acc.count = torch::zeros({1, nr, nc}, acc.sum.options());
+    acc.max = torch::full({H, nr, nc}, -std::numeric_limits<float>::infinity(),
+                          cpu32.device(dev));
+    acc.min = torch::full({H, nr, nc}, std::numeric_limits<float>::infinity(), cpu32.device(dev));
   }
   const int64_t a = std::max(row_begin, w.q0), b = std::min(row_begin + R, w.q1);
   // Keys a row of this chunk can see: below b (causal) and below K (the chunk's width).
@@ -90,22 +94,23 @@ void ViewCollector::add(const ViewSpec& spec, Accumulator& acc, const torch::Ten
   v = v.view({H, b - a, ncb, s});
   valid = valid.view({1, b - a, ncb, s});
   const float inf = std::numeric_limits<float>::infinity();
-  auto rmax = v.masked_fill(valid.logical_not(), -inf).amax(-1).to(torch::kCPU);  // (H, r, ncb)
-  auto rmin = v.masked_fill(valid.logical_not(), inf).amin(-1).to(torch::kCPU);
-  auto rsum = v.to(torch::kFloat64).masked_fill(valid.logical_not(), 0.0).sum(-1).to(torch::kCPU);
-  auto rcnt = valid.to(torch::kFloat64).sum(-1).to(torch::kCPU);  // (1, r, ncb)
-  // Along queries, on the CPU: each block row of cells this chunk touches.
-  for (int64_t cell = (a - w.q0) / s; cell <= (b - 1 - w.q0) / s; ++cell) {
-    const int64_t lo = std::max(a, w.q0 + cell * s), hi = std::min(b, w.q0 + (cell + 1) * s);
-    auto part = [&](const torch::Tensor& t) { return t.narrow(1, lo - a, hi - lo); };
-    auto sum = acc.sum.narrow(1, cell, 1).narrow(2, 0, ncb);
-    sum.add_(part(rsum).sum(1, true));
-    acc.count.narrow(1, cell, 1).narrow(2, 0, ncb).add_(part(rcnt).sum(1, true));
-    auto mx = acc.max.narrow(1, cell, 1).narrow(2, 0, ncb);
-    mx.copy_(torch::maximum(mx, part(rmax).amax(1, true)));
-    auto mn = acc.min.narrow(1, cell, 1).narrow(2, 0, ncb);
-    mn.copy_(torch::minimum(mn, part(rmin).amin(1, true)));
-  }
+  // Padded to the view's full width, so the reductions below work on whole accumulators.
+  auto widen = [&](const torch::Tensor& t, double fill) {
+    return ncb == nc ? t : torch::constant_pad_nd(t, {0, nc - ncb}, fill);
+  };
+  const auto invalid = valid.logical_not();
+  auto rmax = widen(v.masked_fill(invalid, -inf).amax(-1), -inf);            // (H, r, nc)
+  auto rmin = widen(v.masked_fill(invalid, inf).amin(-1), inf);
+  auto rsum = widen(v.to(torch::kFloat64).masked_fill(invalid, 0.0).sum(-1), 0.0);
+  auto rcnt = widen(valid.to(torch::kFloat64).sum(-1), 0.0);                  // (1, r, nc)
+  // Along queries: row i adds into block row (i - q0) / step; rows of a chunk need not line up
+  // with the blocks, and scatter and index_add take care of that.
+  const auto cell = torch::div(q - w.q0, s, "floor");  // (r)
+  const auto index = cell.view({1, b - a, 1}).expand({H, b - a, nc});
+  acc.max.scatter_reduce_(1, index, rmax, "amax", true);
+  acc.min.scatter_reduce_(1, index, rmin, "amin", true);
+  acc.sum.index_add_(1, cell, rsum);
+  acc.count.index_add_(1, cell, rcnt);
 }
 
 torch::Tensor ViewCollector::view(size_t index, const std::string& stage) const {
@@ -120,10 +125,10 @@ torch::Tensor ViewCollector::view(size_t index, const std::string& stage) const 
   const float nan = std::numeric_limits<float>::quiet_NaN();
   auto empty = (acc.count == 0).expand_as(acc.sum);
   if (specs_.at(index).pool == PoolMode::Mean) {
-    return (acc.sum / acc.count).to(torch::kFloat32).masked_fill(empty, nan);
+    return (acc.sum / acc.count).to(torch::kFloat32).masked_fill(empty, nan).to(torch::kCPU);
   }
   auto out = torch::where(acc.max.abs() >= acc.min.abs(), acc.max, acc.min);
-  return out.masked_fill(empty, nan);
+  return out.masked_fill(empty, nan).to(torch::kCPU);
 }
 
 }  // namespace attn

@@ -45,8 +45,7 @@ struct ViewSpec {
 
 /// A StageSink that fills the views of its specs as the chunks go by. A cell without a causal
 /// entry (every key after every query of the block) is NaN. Pooling runs on the stage's device
-/// along keys (so only step-times-smaller rows travel to the CPU) and on the CPU along queries,
-/// with sums in float64.
+/// (sums in float64), and only the finished view travels to the CPU.
 class ViewCollector : public StageSink {
  public:
   explicit ViewCollector(std::vector<ViewSpec> specs);
@@ -62,7 +61,8 @@ class ViewCollector : public StageSink {
 
  private:
   struct Accumulator {
-    torch::Tensor sum, count, max, min;  // (H, rows, cols): float64, float64, float32, float32
+    torch::Tensor sum, count, max, min;  // (H or 1, rows, cols) on the stage's device:
+                                         // float64, float64, float32, float32
     torch::Tensor exact;                 // step 1: (H, rows, cols) float32, NaN until written
   };
   void add(const ViewSpec& spec, Accumulator& acc, const torch::Tensor& rows, int64_t row_begin);

@@ -958,6 +958,7 @@ bool MainWindow::openWorkspace(const QString& path) {
 Figure MainWindow::currentFigure(ExportContent content) const {
   if (content == ExportContent::Compare) return m_compareView->figure();
   if (content == ExportContent::Lengths) return m_lengthsView->figure();
+  if (content == ExportContent::Curves) return {};  // drawn by the curves' own plot
   const attn::LayerTrace* trace = m_model->currentTrace();
   if (!trace) return {};
   // What is on display: the zoomed region's maps where there are some, and the profile rows.
@@ -995,12 +996,29 @@ Figure MainWindow::currentFigure(ExportContent content) const {
       return m_compareView->figure();
     case ExportContent::Lengths:
       return m_lengthsView->figure();
+    case ExportContent::Curves:
+      break;
   }
   return {};
 }
 
 bool MainWindow::exportFigure(ExportContent content, const QString& path,
                               const FigureStyle& style) {
+  if (content == ExportContent::Curves) {
+    // The curves are a QCustomPlot of their own: its size in points (pixels for PNG at the DPI).
+    const double inchW = style.widthCm / 2.54, inchH = style.heightCm / 2.54;
+    const bool png = path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive);
+    const int w = qRound(inchW * (png ? style.dpi : 72)), h = qRound(inchH * (png ? style.dpi : 72));
+    QString error;
+    if (m_curves->curveCount() == 0) {
+      error = tr("No curves to export: open a results file or compute them first.");
+    } else if (m_curves->exportTo(path, w, h, &error)) {
+      statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 8000);
+      return true;
+    }
+    showError(error);
+    return false;
+  }
   Figure figure = currentFigure(content);
   const QString title = figure.title;
   const FigureStyle colours = figure.style;
@@ -1047,7 +1065,7 @@ void MainWindow::showExportDialog() {
   auto* dialog = new ExportDialog({tr("Main view (the panels of this head)"),
                                    tr("All heads of this layer"), tr("Query profile"),
                                    tr("Compared checkpoints and their difference"),
-                                   tr("Maps across lengths")},
+                                   tr("Maps across lengths"), tr("Length-extrapolation curves")},
                                   lastPath, style, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   connect(dialog, &QDialog::accepted, this, [this, dialog] {

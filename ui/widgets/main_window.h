@@ -55,7 +55,7 @@ class MainWindow final : public QMainWindow {
 
  public:
   /// What File > Export figure writes.
-  enum class ExportContent { Panels, HeadGrid, Profile, Compare, Lengths };
+  enum class ExportContent { Panels, HeadGrid, Profile, Compare, Lengths, Curves };
   enum class Tab { Explore = 0, Compare = 1, Lengths = 2 };
   using BackendFactory = std::function<std::unique_ptr<TraceBackend>()>;
 
