@@ -55,11 +55,13 @@ class FakeTraceBackend final : public TraceBackend {
     }
     OpenResult result;
     result.summary.dir = dir;
+    m_dir = dir;
     result.summary.variant = "dot";
     result.summary.position = "rope";
     result.summary.n_layer = kFakeLayers;
     result.summary.n_head = kFakeHeads;
     result.summary.d_model = 16;
+    result.summary.train_len = 4;
     result.summary.device = device;
     result.summary.stages = {"raw", "logits", "probs"};
     return result;
@@ -130,7 +132,7 @@ class FakeTraceBackend final : public TraceBackend {
     attn::LengthReport report;
     report.text_tokens = static_cast<int64_t>(tokenize(request.text).size());
     report.train_len = 4;
-    report.name = "fake";
+    report.name = m_dir.substr(m_dir.find_last_of('/') + 1);  // the folder's name, as the core
     for (int64_t len : request.lengths) {
       if (request.cancel && request.cancel->load()) throw attn::Cancelled();
       if (len + 1 > report.text_tokens) {
@@ -188,6 +190,7 @@ class FakeTraceBackend final : public TraceBackend {
   }
 
   std::shared_ptr<FakeControl> m_control;
+  std::string m_dir;
 };
 
 }  // namespace attn::ui::test
