@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: MIT
 // The fused causal DAPE V2 forward (dape_v2_fused.h; NOTES.md beside this file has the counts,
 // the versions and their timings). One block of 8 warps owns 16 query rows of one sequence and
-// walks the key tiles of 32 columns up to its diagonal. Per tile:
-//  A. scores q k^T * scale of every head over the 48 columns [j0 - 8, j0 + 40) (the tile and the
-//     convolutions' halo, rounded to 16) with mma.sync, written as the channels of X in shared
-//     memory, zero where key > query or outside [0, N) (tril and the zero padding);
-//  B. each warp takes whole query rows (rows never mix): conv1 as three products
-//     [16 positions x 16 score channels] x [16 x 32] (one per tap), plus a float32 table G of the
-//     bias channels' contribution, which depends on the distance i - j only (see make_tables),
-//     LeakyReLU, conv2 as six products [16 x 16] x [16 x 16 heads], logits = S + P + F + b2,
-//     the online softmax of each head, and the probabilities into shared memory;
+// walks the key tiles of 64 columns up to its diagonal. Per tile:
+//  A. scores q k^T * scale of every head over the 72 columns [j0 - 4, j0 + 68) (the tile and the
+//     convolutions' halo, rounded to 8) with mma.sync, written as the channels of X in shared
+//     memory ([column][row][channel]), zero where key > query or outside [0, N) (tril and the
+//     zero padding);
+//  B. each warp takes 8 output columns for all 16 rows, with the rows as the M of every product:
+//     conv1 per hidden column as three products [16 rows x 16 score channels] x [16 x 32] (one
+//     per tap) started from a float32 table G of the bias channels' contribution (which
+//     depends on the distance i - j only, see make_tables), LeakyReLU, and the hidden column
+//     kept in registers in the A-operand layout; conv2 as six products [16 x 16] x [16 x 16
+//     heads] started from S + P; the weights live in registers. The tile's maximum of each
+//     (row, head) is combined over the warps in shared memory, and each warp writes its
+//     probabilities with 16-byte stores;
 //  C. P V for every head into float32 accumulators in registers, rescaled as the maxima move.
-// K and V rows stream a group of heads at a time through two shared-memory buffers (up to
-// 48 KB each), the next group's copy in flight while the current one is used.
+// K and V rows stream a group of heads at a time through two shared-memory buffers, the next
+// group's copy in flight while the current one is used.
 #include "core/kernels/dape_v2_fused.h"
 
 #include <ATen/cuda/CUDAContext.h>
@@ -23,46 +27,44 @@
 
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 namespace attn {
 namespace {
 
 constexpr int kRows = 16;                // query rows per block
-constexpr int kCols = 32;                // output key columns per tile
+constexpr int kCols = 64;                // output key columns per tile
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
+constexpr int kWc = kCols / kWarps;      // output columns of a warp in stage B (8)
 constexpr int kSlots = 16;               // head channels of a position (H <= 16)
 constexpr int kWidth = 32;               // hidden channels (D <= 32, zero-padded)
 constexpr int kTaps = 3;                 // k
-constexpr int kSpan = kCols + 16;        // score and hidden columns per tile: [j0 - 8, j0 + 40)
-constexpr int kXCols = kSpan + 2;        // X columns [j0 - 9, j0 + 41); the two ends stay zero
-constexpr int kXStride = kSlots + 8;     // padded strides (elements) keep ldmatrix conflict-free
-constexpr int kHStride = kWidth + 8;
-constexpr int kPStride = kCols + 8;
-constexpr int kW1Stride = kSlots + 8;
-constexpr int kW2Stride = kWidth + 8;
-constexpr int kMaxKvBytes = 48 * 1024;   // cap of each of the two K/V stage buffers
-constexpr int kGRows = 64;               // distances of the hidden-bias table one tile reads
-constexpr int kPbRows = 48;              // distances of the logit-bias table one tile reads
+constexpr int kXN = kCols + 8;           // X columns: keys [j0 - 4, j0 + 68), 9 score n-tiles
+constexpr int kXS = kSlots + 8;          // X: [column][row][kXS]; 48-byte rows, ldmatrix conflict-free
+constexpr int kPS = kCols + 8;           // P: [head][row][kPS] ...
+constexpr int kPHead = kRows * kPS + 8;  // ... heads 16 bytes apart mod 128: 16-byte stores conflict-free
+constexpr int kGRows = 81;               // distances of the hidden-bias table one tile reads
+constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
+constexpr int kMaxKvBytes = 64 * 1024;   // cap of each of the two K/V stage buffers
 
-constexpr size_t kFixedSmem = 2 * (size_t(kRows) * kXCols * kXStride +      // X
-                                   size_t(kWarps) * kSpan * kHStride +     // hidden, per warp
-                                   size_t(kSlots) * kRows * kPStride +     // probabilities
-                                   size_t(kTaps) * kWidth * kW1Stride +    // conv1 weights
-                                   size_t(kTaps) * kSlots * kW2Stride) +   // conv2 weights
-                              4 * (2 * size_t(kSlots) * kRows +            // alpha, l
-                                   size_t(kGRows + kRows) * kWidth +       // G and G0 rows
-                                   size_t(kPbRows) * kSlots);              // Pb rows
+constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kRows * kXS +          // X
+                                   size_t(kSlots) * kPHead) +          // probabilities
+                              4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
+                                   2 * size_t(kSlots) * kRows +         // alpha, l
+                                   2 * 32 * 8 +                         // running maxima
+                                   size_t(kGRows + kRows) * kWidth +    // G and G0 rows
+                                   size_t(kPbRows + 1) * kSlots);       // Pb rows
 
 size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
 
-/// Bytes of each of the two K/V stage buffers: what the GPU's shared memory leaves, up to 48 KB;
+/// Bytes of each of the two K/V stage buffers: what the GPU's shared memory leaves, up to 64 KB;
 /// 0 when not even one head's K rows fit.
 size_t kv_bytes(int64_t H, int64_t head_dim, size_t optin) {
   const size_t used = kFixedSmem + q_bytes(H, head_dim);
   if (optin <= used) return 0;
   const size_t each = std::min<size_t>(kMaxKvBytes, ((optin - used) / 2) & ~size_t(15));
-  return each >= size_t(kSpan) * (head_dim + 8) * 2 ? each : 0;
+  return each >= size_t(kXN) * (head_dim + 8) * 2 ? each : 0;
 }
 
 size_t smem_bytes(int64_t H, int64_t head_dim, size_t kv) {
@@ -78,8 +80,9 @@ struct Args {
   const T* w1;      // (3, 32, 16): [tap][hidden channel][score channel], zero-padded
   const T* w2;      // (3, 16, 32): [tap][head][hidden channel], zero-padded
   const float* g;   // (N + 1, 32): row d + 1 = conv1 bias + bias channels at distance d >= -1
+                    // (columns permuted as make_tables says)
   const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
-  const float* pb;  // (N, 16): P_h(d) + conv2 bias[h]
+  const float* pb;  // (N, 16): P_h(d) + conv2 bias[h] (columns permuted)
   int H, N, k_group, v_group;
   int kv_elems;     // elements of each K/V stage buffer
   float scale;
@@ -91,7 +94,7 @@ template <>
 struct Ops<__nv_bfloat16> {
   static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
                                              uint32_t b1) {
-    asm volatile(
+    asm(
         "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
         "{%8,%9}, {%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -108,7 +111,7 @@ template <>
 struct Ops<__half> {
   static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
                                              uint32_t b1) {
-    asm volatile(
+    asm(
         "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
         "{%8,%9}, {%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -136,172 +139,79 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(smem_addr(p)));
 }
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_addr(dst)), "l"(src));
+// 16 bytes from src, or zeros where `full` is false (src must still be a valid address).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool full = true) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+               "r"(full ? 16 : 0));
 }
 
-/// Copies rows [row0, row0 + nrows) of heads [h0, h0 + nh) into dst[head][row][HD + 8]; rows
+/// Copies rows [row0, row0 + NROWS) of heads [h0, h0 + nh) into dst[head][row][HD + 8]; rows
 /// outside [0, N) become zero.
-template <int HD, typename T>
-__device__ void load_rows(T* dst, const T* src, int h0, int nh, int row0, int nrows, int N) {
+template <int HD, int NROWS, typename T>
+__device__ __forceinline__ void load_rows(T* dst, const T* src, int h0, int nh, int row0, int N) {
   constexpr int kChunks = HD / 8;  // 16-byte pieces of a row; each thread keeps one piece
+  constexpr int kStep = kThreads / kChunks;
   const int c = threadIdx.x % kChunks;
-  for (int e = threadIdx.x / kChunks; e < nh * nrows; e += kThreads / kChunks) {
-    const int hl = e / nrows, r = e - hl * nrows, row = row0 + r;
-    T* d = dst + e * (HD + 8) + c * 8;
-    if (row >= 0 && row < N) {
-      cp_async16(d, src + (size_t(h0 + hl) * N + row) * HD + c * 8);
-    } else {
-      *reinterpret_cast<uint4*>(d) = make_uint4(0, 0, 0, 0);
-    }
-  }
-}
-
-__device__ __forceinline__ float leaky(float x) { return x > 0.f ? x : 0.01f * x; }
-
-/// Stage A: the scores of heads [h0, h0 + nh) over the tile's 48 columns, into X.
-template <typename T, int HD>
-__device__ void scores_to_x(const Args<T>& a, const T* Qs, const T* Ks, T* Xs, int h0, int nh,
-                            int i0, int j0) {
-  constexpr int kQStride = HD + 8;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, qd = lane % 4;
-  for (int t = warp; t < nh * (kSpan / 8); t += kWarps) {
-    const int hl = t / (kSpan / 8), nt = t % (kSpan / 8), h = h0 + hl;
-    const T* qh = Qs + h * kRows * kQStride + (lane % 16) * kQStride + (lane / 16) * 8;
-    const T* kh = Ks + (hl * kSpan + nt * 8 + lane % 8) * kQStride + (lane / 8) * 8;
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll
-    for (int ks = 0; ks < HD / 16; ks += 2) {
-      uint32_t a0[4], a1[4], b[4];
-      ldsm_x4(a0, qh + ks * 16);
-      ldsm_x4(a1, qh + ks * 16 + 16);
-      ldsm_x4(b, kh + ks * 16);
-      Ops<T>::mma(acc, a0, b[0], b[1]);
-      Ops<T>::mma(acc, a1, b[2], b[3]);
-    }
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-#pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const int r = g + 8 * half, kr = nt * 8 + 2 * qd + e, col = j0 - 8 + kr, i = i0 + r;
-        const bool valid = col >= 0 && col <= i && col < a.N;
-        Xs[(r * kXCols + kr + 1) * kXStride + h] =
-            Ops<T>::from(valid ? acc[2 * half + e] * a.scale : 0.f);
-      }
-    }
-  }
-}
-
-/// Stage B, conv1: the hidden layer of row r over the tile's 48 columns into this warp's Hs.
-/// Gs row k holds G at distance dlo + k (clamped to [-1, N - 1]), dlo = i0 - j0 - 40; G0s row r
-/// holds G0 of query row i0 + r.
-template <typename T>
-__device__ void conv1_row(const Args<T>& a, const T* Xs, const T* W1s, const float* Gs,
-                          const float* G0s, T* Hs, int r, int i, int j0, int dlo) {
-  const int lane = threadIdx.x % 32, g = lane / 4, qd = lane % 4;
-  const int wn = (lane % 8) + 8 * (lane / 16), wk = 8 * ((lane / 8) % 2);
-#pragma unroll
-  for (int f = 0; f < kSpan / 16; ++f) {
-    float acc[4][4] = {};
-#pragma unroll
-    for (int t = 0; t < kTaps; ++t) {
-      uint32_t x[4], b01[4], b23[4];
-      ldsm_x4(x, Xs + (r * kXCols + 16 * f + (lane % 16) + t) * kXStride + (lane / 16) * 8);
-      ldsm_x4(b01, W1s + (t * kWidth + wn) * kW1Stride + wk);
-      ldsm_x4(b23, W1s + (t * kWidth + 16 + wn) * kW1Stride + wk);
-      Ops<T>::mma(acc[0], x, b01[0], b01[1]);
-      Ops<T>::mma(acc[1], x, b01[2], b01[3]);
-      Ops<T>::mma(acc[2], x, b23[0], b23[1]);
-      Ops<T>::mma(acc[3], x, b23[2], b23[3]);
-    }
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int y = 16 * f + g + 8 * half, jp = j0 - 8 + y;
-      const bool inside = jp >= 0 && jp < a.N;  // conv2 sees zero padding outside [0, N)
-      const float* gp = jp == 0 ? G0s + r * kWidth : Gs + (i - jp - dlo) * kWidth;
-      uint32_t* dst = reinterpret_cast<uint32_t*>(Hs + y * kHStride + 2 * qd);
-#pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
-        float v0 = 0.f, v1 = 0.f;
-        if (inside) {
-          const float2 gv = *reinterpret_cast<const float2*>(gp + 8 * nt + 2 * qd);
-          v0 = leaky(acc[nt][2 * half] + gv.x);
-          v1 = leaky(acc[nt][2 * half + 1] + gv.y);
-        }
-        dst[4 * nt] = Ops<T>::pack(v0, v1);
-      }
-    }
-  }
-}
-
-/// Stage B, conv2 and logits: f[o][nt][c] for output fragment o (16 columns), heads 8 nt + ...
-/// Pbs row k holds Pb at distance plo + k (clamped to [0, N - 1]), plo = i0 - j0 - 32.
-template <typename T>
-__device__ void logits_row(const Args<T>& a, const T* Xs, const T* W2s, const float* Pbs,
-                           const T* Hs, int r, int i, int j0, int plo, float (&f)[2][2][4]) {
-  const int lane = threadIdx.x % 32, g = lane / 4, qd = lane % 4;
-  const int wn = (lane % 8) + 8 * (lane / 16), wk = 8 * ((lane / 8) % 2);
-#pragma unroll
-  for (int o = 0; o < 2; ++o) {
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-      for (int c = 0; c < 4; ++c) f[o][nt][c] = 0.f;
-#pragma unroll
-    for (int t = 0; t < kTaps; ++t) {
-#pragma unroll
-      for (int ks = 0; ks < 2; ++ks) {
-        uint32_t x[4], w[4];
-        ldsm_x4(x, Hs + (16 * o + (lane % 16) + 7 + t) * kHStride + ks * 16 + (lane / 16) * 8);
-        ldsm_x4(w, W2s + (t * kSlots + wn) * kW2Stride + ks * 16 + wk);
-        Ops<T>::mma(f[o][0], x, w[0], w[1]);
-        Ops<T>::mma(f[o][1], x, w[2], w[3]);
-      }
-    }
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt) {
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int p = 16 * o + g + 8 * half, j = j0 + p, hh = 8 * nt + 2 * qd;
-        const bool valid = j <= i && j < a.N;
-        const T* s = Xs + (r * kXCols + p + 9) * kXStride + hh;
-        const float2 pb = *reinterpret_cast<const float2*>(Pbs + (i - j - plo) * kSlots + hh);
-        float& l0 = f[o][nt][2 * half];
-        float& l1 = f[o][nt][2 * half + 1];
-        l0 = valid ? Ops<T>::to(s[0]) + pb.x + l0 : -INFINITY;
-        l1 = valid ? Ops<T>::to(s[1]) + pb.y + l1 : -INFINITY;
-      }
-    }
+  const int total = nh * NROWS;
+  for (int e = threadIdx.x / kChunks; e < total; e += kStep) {
+    const int hl = e / NROWS, r = e - hl * NROWS, row = row0 + r;
+    const bool in = row >= 0 && row < N;
+    cp_async16(dst + e * (HD + 8) + c * 8,
+               src + (size_t(h0 + hl) * N + (in ? row : 0)) * HD + c * 8, in);
   }
 }
 
 /// Copies rows of a float table (row_floats per row, a multiple of 4) into shared memory: row k
 /// of dst is src row clamp(first + k, lo, hi).
-__device__ void load_table(float* dst, const float* src, int rows, int row_floats, int first,
-                           int lo, int hi) {
+__device__ __forceinline__ void load_table(float* dst, const float* src, int rows, int row_floats,
+                                           int first, int lo, int hi) {
   const int chunks = row_floats / 4;
   for (int e = threadIdx.x; e < rows * chunks; e += kThreads) {
-    const int k = e / chunks, c = e % chunks, row = min(max(first + k, lo), hi);
+    const int k = e / chunks, c = e - k * chunks, row = min(max(first + k, lo), hi);
     cp_async16(dst + k * row_floats + c * 4, src + size_t(row) * row_floats + c * 4);
   }
+}
+
+__device__ __forceinline__ float leaky(float x) { return fmaxf(x, 0.01f * x); }
+
+template <typename T>
+__device__ __forceinline__ float lo_of(uint32_t v);
+template <>
+__device__ __forceinline__ float lo_of<__nv_bfloat16>(uint32_t v) {
+  return __uint_as_float(v << 16);
+}
+template <>
+__device__ __forceinline__ float lo_of<__half>(uint32_t v) {
+  return __half2float(__ushort_as_half(static_cast<unsigned short>(v & 0xffffu)));
+}
+template <typename T>
+__device__ __forceinline__ float hi_of(uint32_t v);
+template <>
+__device__ __forceinline__ float hi_of<__nv_bfloat16>(uint32_t v) {
+  return __uint_as_float(v & 0xffff0000u);
+}
+template <>
+__device__ __forceinline__ float hi_of<__half>(uint32_t v) {
+  return __half2float(__ushort_as_half(static_cast<unsigned short>(v >> 16)));
 }
 
 template <typename T, int HD, int HMAX>
 __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T> a) {
   constexpr int kQStride = HD + 8;
-  constexpr int kTasks = (HMAX * HD / 8 + kWarps - 1) / kWarps;  // P V tiles per warp
+  constexpr int kGroups = HD / 32;                              // 32-wide d groups of a head
+  constexpr int kTasks = (HMAX * kGroups + kWarps - 1) / kWarps;  // P V tasks per warp
+  constexpr float kLog2e = 1.4426950408889634f;
   extern __shared__ __align__(16) unsigned char smem[];
   T* Xs = reinterpret_cast<T*>(smem);
-  T* Hs = Xs + kRows * kXCols * kXStride;
-  T* Ps = Hs + kWarps * kSpan * kHStride;
-  T* W1s = Ps + kSlots * kRows * kPStride;
-  T* W2s = W1s + kTaps * kWidth * kW1Stride;
-  float* alpha_s = reinterpret_cast<float*>(W2s + kTaps * kSlots * kW2Stride);
+  T* Ps = Xs + kXN * kRows * kXS;
+  float* red = reinterpret_cast<float*>(Ps + kSlots * kPHead);
+  float* alpha_s = red + kWarps * 32 * 8;
   float* l_s = alpha_s + kSlots * kRows;
-  float* Gs = l_s + kSlots * kRows;
+  float* m_s = l_s + kSlots * kRows;  // [tile parity][lane][8]: the running maxima
+  float* Gs = m_s + 2 * 32 * 8;
   float* G0s = Gs + kGRows * kWidth;
   float* Pbs = G0s + kRows * kWidth;
-  T* Qs = reinterpret_cast<T*>(Pbs + kPbRows * kSlots);
+  T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kSlots);
   T* const buf0 = Qs + a.H * kRows * kQStride;  // the two K/V stage buffers
   T* const buf1 = buf0 + a.kv_elems;
 
@@ -313,16 +223,34 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   const T* kb = a.k + batch;
   const T* vb = a.v + batch;
 
-  for (int e = tid; e < kRows * kXCols * kXStride / 2; e += kThreads) {
+  for (int e = tid; e < kXN * kRows * kXS / 2; e += kThreads) {
     reinterpret_cast<uint32_t*>(Xs)[e] = 0u;
   }
-  for (int e = tid; e < kTaps * kWidth * kSlots; e += kThreads) {
-    W1s[(e / kSlots) * kW1Stride + e % kSlots] = a.w1[e];
+  // The convolution weights as mma B fragments, in registers for the whole kernel.
+  uint32_t w1f[kTaps][4][2], w2f[kTaps][2][2][2];
+  {
+    const uint32_t* w1 = reinterpret_cast<const uint32_t*>(a.w1);
+    const uint32_t* w2 = reinterpret_cast<const uint32_t*>(a.w2);
+#pragma unroll
+    for (int t = 0; t < kTaps; ++t) {
+#pragma unroll
+      for (int nt = 0; nt < 4; ++nt) {
+        const int base = ((t * kWidth + 8 * nt + g) * kSlots + 2 * qd) / 2;
+        w1f[t][nt][0] = w1[base];
+        w1f[t][nt][1] = w1[base + 4];
+      }
+#pragma unroll
+      for (int ks = 0; ks < 2; ++ks) {
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+          const int base = ((t * kSlots + 8 * nt + g) * kWidth + 16 * ks + 2 * qd) / 2;
+          w2f[t][ks][nt][0] = w2[base];
+          w2f[t][ks][nt][1] = w2[base + 4];
+        }
+      }
+    }
   }
-  for (int e = tid; e < kTaps * kSlots * kWidth; e += kThreads) {
-    W2s[(e / kWidth) * kW2Stride + e % kWidth] = a.w2[e];
-  }
-  load_rows<HD>(Qs, qb, 0, H, i0, kRows, N);
+  load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
   load_table(G0s, a.g0, kRows, kWidth, i0, 0, N - 1);
 
   // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
@@ -336,14 +264,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
       T* buf = (s & 1) ? buf1 : buf0;
       if (k < nk) {
         const int h0 = k * a.k_group;
-        load_rows<HD>(buf, kb, h0, min(a.k_group, H - h0), j0 - 8, kSpan, N);
+        load_rows<HD, kXN>(buf, kb, h0, min(a.k_group, H - h0), j0 - 4, N);
         if (k == 0) {
-          load_table(Gs, a.g, kGRows, kWidth, i0 - j0 - 40 + 1, 0, N);  // row d + 1
-          load_table(Pbs, a.pb, kPbRows, kSlots, i0 - j0 - 32, 0, N - 1);
+          load_table(Gs, a.g, kGRows, kWidth, i0 - j0 - 64 + 1, 0, N);  // row d + 1
+          load_table(Pbs, a.pb, kPbRows, kSlots, i0 - j0 - 63, 0, N - 1);
         }
       } else {
         const int h0 = (k - nk) * a.v_group;
-        load_rows<HD>(buf, vb, h0, min(a.v_group, H - h0), j0, kCols, N);
+        load_rows<HD, kCols>(buf, vb, h0, min(a.v_group, H - h0), j0, N);
       }
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
@@ -356,66 +284,204 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
     issue(s + 1);
   };
 
-  float acc[kTasks][4];
+  float acc[kTasks][4][4];
 #pragma unroll
-  for (int s = 0; s < kTasks; ++s) acc[s][0] = acc[s][1] = acc[s][2] = acc[s][3] = 0.f;
-  float m_run[2][4], l_run[2][4];
+  for (int s = 0; s < kTasks; ++s)
 #pragma unroll
-  for (int rr = 0; rr < 2; ++rr)
+    for (int n = 0; n < 4; ++n) acc[s][n][0] = acc[s][n][1] = acc[s][n][2] = acc[s][n][3] = 0.f;
+  // Softmax state of this thread's 8 (row, head) pairs q = 4 nt + 2 rh + e: row g + 8 rh, head
+  // 8 nt + 2 qd + e. l sums this warp's columns only; m is the same in every warp and lives in
+  // m_s (warp 0 writes the next tile's half, every warp reads the current one).
+  float l_run[8];
 #pragma unroll
-    for (int c = 0; c < 4; ++c) m_run[rr][c] = -INFINITY, l_run[rr][c] = 0.f;
+  for (int q = 0; q < 8; ++q) l_run[q] = 0.f;
+  for (int e = tid; e < 32 * 8; e += kThreads) m_s[e] = -INFINITY;
 
   issue(0);
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
-    const int j0 = (s0 / per_tile) * kCols;
-    for (int k = 0; k < nk; ++k) {  // A: scores
+    const int j0 = (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
+    // A: scores of [j0 - 4, j0 + 68) into X, units (head, n-tile of 8 keys) split evenly.
+    const bool a_edge = j0 - 4 < 0 || j0 + kXN - 4 > i0 || j0 + kXN - 4 > N;
+    for (int k = 0; k < nk; ++k) {
       wait_step(s0 + k);
-      const int h0 = k * a.k_group;
+      const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
       const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
-      scores_to_x<T, HD>(a, Qs, ks, Xs, h0, min(a.k_group, H - h0), i0, j0);
+      const int units = nh * (kXN / 8);
+      const int u_end = (warp + 1) * units / kWarps;
+      int cur = -1;
+      uint32_t qf[HD / 16][4];
+      for (int u = warp * units / kWarps; u < u_end; ++u) {
+        const int hl = u / (kXN / 8), nt = u - hl * (kXN / 8), h = h0 + hl;
+        if (hl != cur) {
+          cur = hl;
+          const T* qh = Qs + h * kRows * kQStride + (lane % 16) * kQStride + (lane / 16) * 8;
+#pragma unroll
+          for (int kk = 0; kk < HD / 16; ++kk) ldsm_x4(qf[kk], qh + kk * 16);
+        }
+        const T* kh = ks + (hl * kXN + nt * 8 + lane % 8) * kQStride + (lane / 8) * 8;
+        float c4[4] = {0.f, 0.f, 0.f, 0.f}, d4[4] = {0.f, 0.f, 0.f, 0.f};  // two chains
+#pragma unroll
+        for (int kk = 0; kk < HD / 16; kk += 2) {
+          uint32_t b[4];
+          ldsm_x4(b, kh + kk * 16);
+          Ops<T>::mma(c4, qf[kk], b[0], b[1]);
+          Ops<T>::mma(d4, qf[kk + 1], b[2], b[3]);
+        }
+#pragma unroll
+        for (int c = 0; c < 4; ++c) c4[c] += d4[c];
+        T* xd = Xs + ((nt * 8 + 2 * qd) * kRows + g) * kXS + h;
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            float sv = c4[2 * half + e] * a.scale;
+            if (a_edge) {
+              const int col = j0 - 4 + nt * 8 + 2 * qd + e, i = i0 + g + 8 * half;
+              if (!(col >= 0 && col <= i && col < N)) sv = 0.f;
+            }
+            xd[(e * kRows + 8 * half) * kXS] = Ops<T>::from(sv);
+          }
+        }
+      }
     }
     __syncthreads();  // X is complete
 
-    T* hs = Hs + warp * kSpan * kHStride;  // B: convolutions and softmax, rows warp, warp + 8
+    // B: this warp's output columns [j0 + 8 warp, + 8): hidden columns jp = j0 + 8 warp - 1 + hh
+    // (hh < 10) from X columns jp - 1 .. jp + 1, then logits, all with the 16 query rows as M.
+    const bool b_edge = j0 == 0 || j0 + kCols + 1 > i0 || j0 + kCols + 1 >= N;
+    float lg[kWc][2][4];
+    {
+      uint32_t xw[kWc + 4][4];  // X columns 8 warp + 2 + t (index t)
+      uint32_t hid[kWc + 2][2][4];
+      const T* xbase = Xs + ((8 * warp + 2) * kRows + (lane % 16)) * kXS + (lane / 16) * 8;
+      ldsm_x4(xw[0], xbase);
+      ldsm_x4(xw[1], xbase + kRows * kXS);
 #pragma unroll
-    for (int rr = 0; rr < 2; ++rr) {
-      const int r = warp + 8 * rr, i = i0 + r;
-      conv1_row<T>(a, Xs, W1s, Gs, G0s, hs, r, i, j0, i0 - j0 - 40);
-      __syncwarp();
-      float f[2][2][4];
-      logits_row<T>(a, Xs, W2s, Pbs, hs, r, i, j0, i0 - j0 - 32, f);
+      for (int hh = 0; hh < kWc + 2; ++hh) {
+        ldsm_x4(xw[hh + 2], xbase + (hh + 2) * kRows * kXS);
+        const int jp = j0 + 8 * warp - 1 + hh;
+        float c[4][4];
 #pragma unroll
-      for (int nt = 0; nt < 2; ++nt) {
+        for (int rh = 0; rh < 2; ++rh) {
+          const int r = g + 8 * rh;
+          const float* gp = Gs + (r - 8 * warp + 65 - hh) * kWidth + 8 * qd;
+          if (b_edge && jp == 0) gp = G0s + r * kWidth + 8 * qd;
+          const float4 u0 = *reinterpret_cast<const float4*>(gp);
+          const float4 u1 = *reinterpret_cast<const float4*>(gp + 4);
+          c[0][2 * rh] = u0.x, c[0][2 * rh + 1] = u0.y, c[1][2 * rh] = u0.z, c[1][2 * rh + 1] = u0.w;
+          c[2][2 * rh] = u1.x, c[2][2 * rh + 1] = u1.y, c[3][2 * rh] = u1.z, c[3][2 * rh + 1] = u1.w;
+        }
 #pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int c = 2 * nt + e, hh = 8 * nt + 2 * qd + e;
-          float mx = fmaxf(fmaxf(f[0][nt][e], f[0][nt][2 + e]),
-                           fmaxf(f[1][nt][e], f[1][nt][2 + e]));
-          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
-          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 8));
-          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
-          const float m_new = fmaxf(m_run[rr][c], mx);
-          const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet
-          const float alpha = __expf(m_run[rr][c] - base);
-          float sum = 0.f;
+        for (int t = 0; t < kTaps; ++t) {
 #pragma unroll
-          for (int o = 0; o < 2; ++o) {
+          for (int nt = 0; nt < 4; ++nt) Ops<T>::mma(c[nt], xw[hh + t], w1f[t][nt][0], w1f[t][nt][1]);
+        }
+        const bool zero = b_edge && (jp < 0 || jp >= N);  // conv2's zero padding
 #pragma unroll
-            for (int half = 0; half < 2; ++half) {
-              const float p = __expf(f[o][nt][2 * half + e] - base);
-              sum += p;
-              Ps[(hh * kRows + r) * kPStride + 16 * o + g + 8 * half] = Ops<T>::from(p);
+        for (int ks = 0; ks < 2; ++ks) {
+#pragma unroll
+          for (int p = 0; p < 4; ++p) {  // a0: (g, 2qd), a1: (g + 8, 2qd), a2, a3: + 8 channels
+            const float* cc = c[2 * ks + p / 2];
+            const int o = 2 * (p % 2);
+            hid[hh][ks][p] = zero ? 0u : Ops<T>::pack(leaky(cc[o]), leaky(cc[o + 1]));
+          }
+        }
+        if (hh >= 2) {
+          const int cj = hh - 2, j = j0 + 8 * warp + cj;
+          float (&f)[2][4] = lg[cj];
+          const uint32_t* sx = xw[cj + 2];  // X column of key j: S in the fragment layout
+#pragma unroll
+          for (int rh = 0; rh < 2; ++rh) {
+            const int r = g + 8 * rh;
+            const float4 pb =
+                *reinterpret_cast<const float4*>(Pbs + (r - 8 * warp - cj + 63) * kSlots + 4 * qd);
+            f[0][2 * rh] = lo_of<T>(sx[rh]) + pb.x;
+            f[0][2 * rh + 1] = hi_of<T>(sx[rh]) + pb.y;
+            f[1][2 * rh] = lo_of<T>(sx[2 + rh]) + pb.z;
+            f[1][2 * rh + 1] = hi_of<T>(sx[2 + rh]) + pb.w;
+          }
+#pragma unroll
+          for (int t = 0; t < kTaps; ++t) {
+#pragma unroll
+            for (int ks = 0; ks < 2; ++ks) {
+#pragma unroll
+              for (int nt = 0; nt < 2; ++nt) {
+                Ops<T>::mma(f[nt], hid[cj + t][ks], w2f[t][ks][nt][0], w2f[t][ks][nt][1]);
+              }
             }
           }
-          sum += __shfl_xor_sync(0xffffffffu, sum, 4);
-          sum += __shfl_xor_sync(0xffffffffu, sum, 8);
-          sum += __shfl_xor_sync(0xffffffffu, sum, 16);
-          l_run[rr][c] = l_run[rr][c] * alpha + sum;
-          m_run[rr][c] = m_new;
-          if (g == 0) alpha_s[hh * kRows + r] = alpha;
+          if (b_edge) {
+#pragma unroll
+            for (int rh = 0; rh < 2; ++rh) {
+              const int i = i0 + g + 8 * rh;
+              if (!(j <= i && j < N)) {
+                f[0][2 * rh] = f[0][2 * rh + 1] = f[1][2 * rh] = f[1][2 * rh + 1] = -INFINITY;
+              }
+            }
+          }
         }
       }
-      __syncwarp();
+    }
+    // Softmax: the tile's maximum of each pair over all warps, then this warp's probabilities.
+    {
+      float mx[8];
+#pragma unroll
+      for (int q = 0; q < 8; ++q) {
+        const int nt = q / 4, c = q % 4;
+        float m = lg[0][nt][c];
+#pragma unroll
+        for (int cj = 1; cj < kWc; ++cj) m = fmaxf(m, lg[cj][nt][c]);
+        mx[q] = m;
+      }
+      float4* rw = reinterpret_cast<float4*>(red + (warp * 32 + lane) * 8);
+      rw[0] = make_float4(mx[0], mx[1], mx[2], mx[3]);
+      rw[1] = make_float4(mx[4], mx[5], mx[6], mx[7]);
+      __syncthreads();
+#pragma unroll
+      for (int w = 0; w < kWarps; ++w) {
+        if (w == warp) continue;
+        const float4* rr = reinterpret_cast<const float4*>(red + (w * 32 + lane) * 8);
+        const float4 x0 = rr[0], x1 = rr[1];
+        mx[0] = fmaxf(mx[0], x0.x), mx[1] = fmaxf(mx[1], x0.y);
+        mx[2] = fmaxf(mx[2], x0.z), mx[3] = fmaxf(mx[3], x0.w);
+        mx[4] = fmaxf(mx[4], x1.x), mx[5] = fmaxf(mx[5], x1.y);
+        mx[6] = fmaxf(mx[6], x1.z), mx[7] = fmaxf(mx[7], x1.w);
+      }
+      float m_old[8];
+      {
+        const float4* mr = reinterpret_cast<const float4*>(m_s + (parity * 32 + lane) * 8);
+        const float4 x0 = mr[0], x1 = mr[1];
+        m_old[0] = x0.x, m_old[1] = x0.y, m_old[2] = x0.z, m_old[3] = x0.w;
+        m_old[4] = x1.x, m_old[5] = x1.y, m_old[6] = x1.z, m_old[7] = x1.w;
+      }
+#pragma unroll
+      for (int q = 0; q < 8; ++q) mx[q] = fmaxf(m_old[q], mx[q]);
+      if (warp == 0) {
+        float4* mw = reinterpret_cast<float4*>(m_s + ((parity ^ 1) * 32 + lane) * 8);
+        mw[0] = make_float4(mx[0], mx[1], mx[2], mx[3]);
+        mw[1] = make_float4(mx[4], mx[5], mx[6], mx[7]);
+      }
+#pragma unroll
+      for (int q = 0; q < 8; ++q) {
+        const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
+        const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
+        const float m_new = mx[q];
+        const float base = m_new == -INFINITY ? 0.f : m_new * kLog2e;  // a row with no key yet
+        const float alpha = exp2f(m_old[q] * kLog2e - base);
+        float sum = 0.f;
+        uint32_t pk[kWc / 2];
+#pragma unroll
+        for (int cj = 0; cj < kWc; cj += 2) {
+          const float p0 = exp2f(fmaf(lg[cj][nt][c], kLog2e, -base));
+          const float p1 = exp2f(fmaf(lg[cj + 1][nt][c], kLog2e, -base));
+          sum += p0 + p1;
+          pk[cj / 2] = Ops<T>::pack(p0, p1);
+        }
+        l_run[q] = l_run[q] * alpha + sum;
+        if (warp == 0) alpha_s[head * kRows + row] = alpha;
+        *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kPS + kWc * warp) =
+            make_uint4(pk[0], pk[1], pk[2], pk[3]);
+      }
     }
 
     for (int k = 0; k < nv; ++k) {  // C: P V
@@ -424,45 +490,74 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
       const T* vs = ((s0 + nk + k) & 1) ? buf1 : buf0;
 #pragma unroll
       for (int s = 0; s < kTasks; ++s) {
-        const int t = warp + kWarps * s, h = t / (HD / 8), nt = t % (HD / 8);
+        const int t = warp + kWarps * s, h = t / kGroups, dg = t % kGroups;
         if (h < h0 || h >= h0 + nh) continue;
         const float al0 = alpha_s[h * kRows + g], al1 = alpha_s[h * kRows + g + 8];
-        acc[s][0] *= al0;
-        acc[s][1] *= al0;
-        acc[s][2] *= al1;
-        acc[s][3] *= al1;
-        uint32_t b[4], p0[4], p1[4];
-        ldsm_x4_trans(b, vs + ((h - h0) * kCols + lane) * kQStride + nt * 8);
-        const T* ph = Ps + (h * kRows + lane % 16) * kPStride + (lane / 16) * 8;
-        ldsm_x4(p0, ph);
-        ldsm_x4(p1, ph + 16);
-        Ops<T>::mma(acc[s], p0, b[0], b[1]);
-        Ops<T>::mma(acc[s], p1, b[2], b[3]);
+#pragma unroll
+        for (int n = 0; n < 4; ++n) {
+          acc[s][n][0] *= al0;
+          acc[s][n][1] *= al0;
+          acc[s][n][2] *= al1;
+          acc[s][n][3] *= al1;
+        }
+        const T* ph = Ps + h * kPHead + (lane % 16) * kPS + (lane / 16) * 8;
+        const T* vh = vs + ((h - h0) * kCols + (lane % 8) + 8 * ((lane / 8) % 2)) * kQStride +
+                      32 * dg + 8 * (lane / 16);
+#pragma unroll
+        for (int kk = 0; kk < kCols / 16; ++kk) {
+          uint32_t p[4], b01[4], b23[4];
+          ldsm_x4(p, ph + 16 * kk);
+          ldsm_x4_trans(b01, vh + 16 * kk * kQStride);
+          ldsm_x4_trans(b23, vh + 16 * kk * kQStride + 16);
+          Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
+          Ops<T>::mma(acc[s][1], p, b01[2], b01[3]);
+          Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
+          Ops<T>::mma(acc[s][3], p, b23[2], b23[3]);
+        }
       }
     }
   }
   asm volatile("cp.async.wait_group 0;\n" ::: "memory");
 
+  // The row sums: this warp's partial sums, added over the warps.
+  {
+    float4* rw = reinterpret_cast<float4*>(red + (warp * 32 + lane) * 8);
+    __syncthreads();  // every warp is past its last read of red
+    rw[0] = make_float4(l_run[0], l_run[1], l_run[2], l_run[3]);
+    rw[1] = make_float4(l_run[4], l_run[5], l_run[6], l_run[7]);
+    __syncthreads();
+    if (warp == 0) {
+      float l[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-  for (int rr = 0; rr < 2; ++rr) {
+      for (int w = 0; w < kWarps; ++w) {
+        const float4* rr = reinterpret_cast<const float4*>(red + (w * 32 + lane) * 8);
+        const float4 x0 = rr[0], x1 = rr[1];
+        l[0] += x0.x, l[1] += x0.y, l[2] += x0.z, l[3] += x0.w;
+        l[4] += x1.x, l[5] += x1.y, l[6] += x1.z, l[7] += x1.w;
+      }
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      if (g == 0) l_s[(8 * (c / 2) + 2 * qd + c % 2) * kRows + warp + 8 * rr] = l_run[rr][c];
+      for (int q = 0; q < 8; ++q) {
+        const int nt = q / 4, c = q % 4;
+        l_s[(8 * nt + 2 * qd + c % 2) * kRows + g + 8 * (c / 2)] = l[q];
+      }
     }
+    __syncthreads();
   }
-  __syncthreads();
   T* ob = a.out + batch;
 #pragma unroll
   for (int s = 0; s < kTasks; ++s) {
-    const int t = warp + kWarps * s, h = t / (HD / 8), nt = t % (HD / 8);
+    const int t = warp + kWarps * s, h = t / kGroups, dg = t % kGroups;
     if (h >= H) continue;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int r = g + 8 * half, i = i0 + r;
       if (i >= N) continue;
       const float inv = 1.f / l_s[h * kRows + r];
-      *reinterpret_cast<uint32_t*>(ob + (size_t(h) * N + i) * HD + nt * 8 + 2 * qd) =
-          Ops<T>::pack(acc[s][2 * half] * inv, acc[s][2 * half + 1] * inv);
+#pragma unroll
+      for (int n = 0; n < 4; ++n) {
+        *reinterpret_cast<uint32_t*>(ob + (size_t(h) * N + i) * HD + 32 * dg + 8 * n + 2 * qd) =
+            Ops<T>::pack(acc[s][n][2 * half] * inv, acc[s][n][2 * half + 1] * inv);
+      }
     }
   }
 }
@@ -507,14 +602,22 @@ Tables make_tables(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::Scal
     G0 = G.narrow(1, 1, N);
     pb.narrow(1, 0, H).copy_(b2.view({1, H}).expand({N, H}));
   }
+  // Columns in the order the kernel's threads read them (8 or 4 contiguous floats a thread):
+  // column 8 qd + 2 nt + e of G holds channel 8 nt + 2 qd + e, column 4 qd + 2 nt + e of Pb
+  // holds head 8 nt + 2 qd + e.
+  std::vector<int64_t> gperm(kWidth), pperm(kSlots);
+  for (int64_t c = 0; c < kWidth; ++c) gperm[c] = 8 * ((c % 8) / 2) + 2 * (c / 8) + c % 2;
+  for (int64_t c = 0; c < kSlots; ++c) pperm[c] = 8 * ((c % 4) / 2) + 2 * (c / 4) + c % 2;
+  const auto gidx = torch::tensor(gperm, torch::kInt64).to(device);
+  const auto pidx = torch::tensor(pperm, torch::kInt64).to(device);
   const auto f32 = torch::kFloat32;
   t.g = torch::zeros({N + 1, kWidth}, f64);
   t.g.narrow(1, 0, D).copy_(G.t());
-  t.g = t.g.to(f32);
+  t.g = t.g.index_select(1, gidx).to(f32);
   t.g0 = torch::zeros({N, kWidth}, f64);
   t.g0.narrow(1, 0, D).copy_(G0.t());
-  t.g0 = t.g0.to(f32);
-  t.pb = pb.to(f32);
+  t.g0 = t.g0.index_select(1, gidx).to(f32);
+  t.pb = pb.index_select(1, pidx).to(f32);
   return t;
 }
 
@@ -568,7 +671,7 @@ void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
   const size_t kv = kv_bytes(H, HD, size_t(optin));
   TORCH_INTERNAL_ASSERT(kv > 0);
   a.kv_elems = int(kv / sizeof(T));
-  a.k_group = group_size(H, kSpan, HD, kv);
+  a.k_group = group_size(H, kXN, HD, kv);
   a.v_group = group_size(H, kCols, HD, kv);
   a.scale = float(scale);
   const void* fn = pick_kernel<T>(H, HD);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: view_bench CHECKPOINT_DIR TEXT_FILE [cpu|cuda] [N,N,...]\n");
     return 2;
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each row as soon as it is measured
   const std::string device = argc > 3 ? argv[3] : "cpu";
   std::vector<int64_t> lengths = {1024, 2048, 4096, 8192};
   if (argc > 4) {
