@@ -427,6 +427,45 @@ class MainWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kLoadTimeoutMs);
   }
 
+  void runningOutOfMemoryIsSaidAndAnsweredWithSmallerChunks() {
+    // Long enough for smaller work tensors to mean fewer query rows a chunk.
+    m_model->setText(kText.repeated(20));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() > 250, kLoadTimeoutMs);
+    const int n = m_model->mapSize();
+    QSignalSpy notice(m_model.get(), &AttentionViewModel::notice);
+    struct Injected {  // chunks of more than 20 query rows fail as an allocation would
+      explicit Injected(int n) { qputenv("ATTN_TEST_OOM_ABOVE", QByteArray::number(8 * 20 * n)); }
+      ~Injected() { qunsetenv("ATTN_TEST_OOM_ABOVE"); }
+    } injected(n);
+    m_model->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(notice.count() >= 1 && !m_model->isBusy(), kLoadTimeoutMs);
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("ran out of memory")));
+    QVERIFY2(m_model->errorText().isEmpty(), qPrintable(m_model->errorText()));
+    QCOMPARE(m_model->mapSize(), n);
+    m_model->setText(kText);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() < 100, kLoadTimeoutMs);
+  }
+
+  void textFilesAreCheckedForUtf8() {
+    QTemporaryDir dir;
+    const QString good = dir.filePath(QStringLiteral("good.txt"));
+    const QString bad = dir.filePath(QStringLiteral("bad.txt"));
+    QFile g(good), b(bad);
+    QVERIFY(g.open(QIODevice::WriteOnly) && b.open(QIODevice::WriteOnly));
+    g.write("Caf\xc3\xa9 au lait.");
+    b.write("Caf\xe9 au lait.");  // Latin-1
+    g.close();
+    b.close();
+    QVERIFY(!m_window->loadTextFile(bad));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("not valid UTF-8")));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(bad));
+    QCOMPARE(m_model->text(), kText);  // unchanged
+    QVERIFY(m_window->loadTextFile(good));
+    QCOMPARE(m_model->text(), QString::fromUtf8("Caf\xc3\xa9 au lait."));
+    m_model->setText(kText);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->mapSize() > 0, kLoadTimeoutMs);
+  }
+
   void badCheckpointShowsErrorAndStaysUsable() {
     QVERIFY(m_model->hasCheckpoint());
     QTemporaryDir empty;

@@ -8,6 +8,7 @@
 #include <QtCore/QFileInfo>
 #include <QtCore/QMimeData>
 #include <QtCore/QSettings>
+#include <QtCore/QStringDecoder>
 #include <QtCore/QSignalBlocker>
 #include <QtGui/QAction>
 #include <QtGui/QCloseEvent>
@@ -810,7 +811,14 @@ void MainWindow::chooseTextFile() {
 bool MainWindow::loadTextFile(const QString& path) {
   try {
     const std::string text = attn::read_text(path.toStdString());
-    m_model->setText(QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())));
+    QStringDecoder utf8(QStringDecoder::Utf8);
+    const QString decoded = utf8(QByteArrayView(text.data(), static_cast<qsizetype>(text.size())));
+    if (utf8.hasError()) {
+      throw attn::Error(path.toStdString() +
+                        " is not valid UTF-8 text: convert it to UTF-8 first (for instance "
+                        "iconv -f LATIN1 -t UTF-8)");
+    }
+    m_model->setText(decoded);
     statusBar()->showMessage(tr("Text: %1").arg(QFileInfo(path).fileName()));
     return true;
   } catch (const std::exception& e) {
