@@ -46,8 +46,12 @@ class ExtrapolationPlotTest : public QObject {
     QFile pdf(dir.filePath("c.pdf"));
     QVERIFY(pdf.open(QIODevice::ReadOnly));
     QVERIFY(pdf.read(5) == "%PDF-");
+    QVERIFY(plot.exportTo(dir.filePath("c.svg"), 600, 400, &error));
+    QFile svg(dir.filePath("c.svg"));
+    QVERIFY(svg.open(QIODevice::ReadOnly));
+    QVERIFY(svg.readAll().contains("<svg"));
     QVERIFY(!plot.exportTo(dir.filePath("c.svgz"), 600, 400, &error));
-    QVERIFY(error.contains(QLatin1String(".png or .pdf")));
+    QVERIFY(error.contains(QLatin1String(".png, .pdf, .svg or .csv")));
   }
 
   void windowReportsABadFile() {
