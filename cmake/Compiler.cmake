@@ -17,7 +17,9 @@ target_compile_options(attn_options INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
   $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${ATTN_WERROR}>>:-Werror>)
 if(ATTN_SANITIZE)
-  target_compile_options(attn_options INTERFACE -fsanitize=${ATTN_SANITIZE} -fno-omit-frame-pointer)
+  # C++ only: nvcc does not take -fsanitize (scripts/sanitize.sh builds without CUDA).
+  target_compile_options(attn_options INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${ATTN_SANITIZE} -fno-omit-frame-pointer>)
   target_link_options(attn_options INTERFACE -fsanitize=${ATTN_SANITIZE})
 endif()
 

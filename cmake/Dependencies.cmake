@@ -33,6 +33,31 @@ if(ATTN_BUILD_TESTS)
     add_library(GTest::gtest_main ALIAS gtest_main)
   endif()
   include(GoogleTest)
+  if(ATTN_SANITIZE)
+    # Under ASan each process spends 2-3 s starting LibTorch and checking for leaks at exit, so a
+    # sanitizer build (scripts/sanitize.sh) registers each GoogleTest binary as one ctest test that
+    # runs all its cases, instead of one process per case listed by running it at build time.
+    function(gtest_discover_tests target)
+      set(one WORKING_DIRECTORY TEST_PREFIX TEST_SUFFIX TEST_FILTER TEST_LIST DISCOVERY_TIMEOUT
+              XML_OUTPUT_DIR DISCOVERY_MODE)
+      cmake_parse_arguments(PARSE_ARGV 1 arg "NO_PRETTY_TYPES;NO_PRETTY_VALUES" "${one}"
+                            "EXTRA_ARGS;PROPERTIES")
+      set(filter)
+      if(arg_TEST_FILTER)
+        set(filter "--gtest_filter=${arg_TEST_FILTER}")
+      endif()
+      if(NOT arg_WORKING_DIRECTORY)
+        set(arg_WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+      endif()
+      add_test(NAME ${arg_TEST_PREFIX}${target}${arg_TEST_SUFFIX}
+               COMMAND ${target} ${filter} ${arg_EXTRA_ARGS}
+               WORKING_DIRECTORY ${arg_WORKING_DIRECTORY})
+      if(arg_PROPERTIES)
+        set_tests_properties(${arg_TEST_PREFIX}${target}${arg_TEST_SUFFIX}
+                             PROPERTIES ${arg_PROPERTIES})
+      endif()
+    endfunction()
+  endif()
 endif()
 
 if(ATTN_BUILD_UI)

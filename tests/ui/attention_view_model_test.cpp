@@ -11,12 +11,13 @@
 #include <memory>
 
 #include "fake_trace_backend.h"
+#include "test_wait.h"
 
 namespace attn::ui::test {
 
 namespace {
 constexpr int kDebounceMs = 150;
-constexpr int kWaitMs = 5000;
+const int kWaitMs = scaledWaitMs(5000);
 }  // namespace
 
 class AttentionViewModelTest : public QObject {

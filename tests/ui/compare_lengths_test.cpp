@@ -12,11 +12,12 @@
 #include "ui/models/compare_view_model.h"
 #include "ui/models/lengths_view_model.h"
 #include "ui/models/map_difference.h"
+#include "test_wait.h"
 
 namespace attn::ui::test {
 
 namespace {
-constexpr int kWaitMs = 5000;
+const int kWaitMs = scaledWaitMs(5000);
 
 attn::StageMap exactMap(int n, int heads, float (*value)(int, int, int)) {
   attn::StageMap m;

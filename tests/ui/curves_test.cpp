@@ -15,11 +15,12 @@
 #include "ui/widgets/extrapolation_plot.h"
 #include "ui/widgets/lengths_view.h"
 #include "ui/widgets/main_window.h"
+#include "test_wait.h"
 
 namespace attn::ui::test {
 
 namespace {
-constexpr int kWaitMs = 20000;
+const int kWaitMs = scaledWaitMs(20000);
 }
 
 class CurvesTest : public QObject {

@@ -36,11 +36,12 @@
 #include "ui/widgets/overview_widget.h"
 #include "ui/widgets/profile_plot.h"
 #include "ui/widgets/qcustomplot_include.h"
+#include "test_wait.h"
 
 namespace attn::ui::test {
 
 namespace {
-constexpr int kLoadTimeoutMs = 60000;
+const int kLoadTimeoutMs = scaledWaitMs(60000);
 // The bundled checkpoint, or another one named by $ATTNSCOPE_TEST_CHECKPOINT.
 QString checkpointDir() {
   return qEnvironmentVariable("ATTNSCOPE_TEST_CHECKPOINT", QStringLiteral(ATTN_TEST_CHECKPOINT));
