@@ -41,14 +41,15 @@ constexpr int kSlots = 16;               // head channels of a position (H <= 16
 constexpr int kWidth = 32;               // hidden channels (D <= 32, zero-padded)
 constexpr int kTaps = 3;                 // k
 constexpr int kXN = kCols + 8;           // X columns: keys [j0 - 4, j0 + 68), 9 score n-tiles
-constexpr int kXS = kSlots + 8;          // X: [column][row][kXS]; 48-byte rows, ldmatrix conflict-free
+constexpr int kXR = kRows + 8;           // X: [column][channel][kXR rows]: 48-byte channel rows ...
+constexpr int kXCol = kSlots * kXR + 8;  // ... and 784-byte columns: ldmatrix and stmatrix conflict-free
 constexpr int kPS = kCols + 8;           // P: [head][row][kPS] ...
 constexpr int kPHead = kRows * kPS + 8;  // ... heads 16 bytes apart mod 128: 16-byte stores conflict-free
 constexpr int kGRows = 81;               // distances of the hidden-bias table one tile reads
 constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
 constexpr int kMaxKvBytes = 64 * 1024;   // cap of each of the two K/V stage buffers
 
-constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kRows * kXS +          // X
+constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kXCol +                // X
                                    size_t(kSlots) * kPHead) +          // probabilities
                               4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
                                    2 * size_t(kSlots) * kRows +         // alpha, l
@@ -78,11 +79,11 @@ struct Args {
   const T* v;
   T* out;
   const T* w1;      // (3, 32, 16): [tap][hidden channel][score channel], zero-padded
-  const T* w2;      // (3, 16, 32): [tap][head][hidden channel], zero-padded
+  const T* w2;      // (3, 16, 32): [tap][head][hidden channel] * log2(e), zero-padded
   const float* g;   // (N + 1, 32): row d + 1 = conv1 bias + bias channels at distance d >= -1
-                    // (columns permuted as make_tables says)
+                    // (columns permuted as g_channel says)
   const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
-  const float* pb;  // (N, 16): P_h(d) + conv2 bias[h] (columns permuted)
+  const float* pb;  // (N, 16): (P_h(d) + conv2 bias[h]) * log2(e) (columns permuted)
   int H, N, k_group, v_group;
   int kv_elems;     // elements of each K/V stage buffer
   float scale;
@@ -106,6 +107,12 @@ struct Ops<__nv_bfloat16> {
   }
   static __device__ __forceinline__ __nv_bfloat16 from(float x) { return __float2bfloat16(x); }
   static __device__ __forceinline__ float to(__nv_bfloat16 x) { return __bfloat162float(x); }
+  /// LeakyReLU_0.01 of both halves (max(x, 0.01 x) on the packed pair).
+  static __device__ __forceinline__ uint32_t leaky2(uint32_t x) {
+    const __nv_bfloat162 v = *reinterpret_cast<const __nv_bfloat162*>(&x);
+    const __nv_bfloat162 r = __hmax2(v, __hmul2(v, __float2bfloat162_rn(0.01f)));
+    return *reinterpret_cast<const uint32_t*>(&r);
+  }
 };
 template <>
 struct Ops<__half> {
@@ -123,6 +130,11 @@ struct Ops<__half> {
   }
   static __device__ __forceinline__ __half from(float x) { return __float2half_rn(x); }
   static __device__ __forceinline__ float to(__half x) { return __half2float(x); }
+  static __device__ __forceinline__ uint32_t leaky2(uint32_t x) {
+    const __half2 v = *reinterpret_cast<const __half2*>(&x);
+    const __half2 r = __hmax2(v, __hmul2(v, __float2half2_rn(0.01f)));
+    return *reinterpret_cast<const uint32_t*>(&r);
+  }
 };
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
@@ -139,6 +151,20 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(smem_addr(p)));
 }
+// Two 8x8 matrices stored transposed: lane l (< 16) gives the address of memory row l % 8 of
+// matrix l / 8, which receives column l % 8 of that matrix's fragment.
+__device__ __forceinline__ void stsm_x2_trans(void* p, uint32_t r0, uint32_t r1) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 [%0], {%1, %2};\n" ::"r"(
+                   smem_addr(p)),
+               "r"(r0), "r"(r1)
+               : "memory");
+}
+// 2^x (one MUFU.EX2; 2^-inf = 0).
+__device__ __forceinline__ float ex2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
 // 16 bytes from src, or zeros where `full` is false (src must still be a valid address).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool full = true) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
@@ -151,13 +177,16 @@ template <int HD, int NROWS, typename T>
 __device__ __forceinline__ void load_rows(T* dst, const T* src, int h0, int nh, int row0, int N) {
   constexpr int kChunks = HD / 8;  // 16-byte pieces of a row; each thread keeps one piece
   constexpr int kStep = kThreads / kChunks;
-  const int c = threadIdx.x % kChunks;
-  const int total = nh * NROWS;
-  for (int e = threadIdx.x / kChunks; e < total; e += kStep) {
-    const int hl = e / NROWS, r = e - hl * NROWS, row = row0 + r;
-    const bool in = row >= 0 && row < N;
-    cp_async16(dst + e * (HD + 8) + c * 8,
-               src + (size_t(h0 + hl) * N + (in ? row : 0)) * HD + c * 8, in);
+  const int c = threadIdx.x % kChunks, r_first = threadIdx.x / kChunks;
+  const T* s = src + size_t(h0) * N * HD + c * 8;
+  T* d = dst + c * 8;
+  for (int hl = 0; hl < nh; ++hl, s += size_t(N) * HD, d += NROWS * (HD + 8)) {
+#pragma unroll
+    for (int r = r_first; r < NROWS; r += kStep) {
+      const int row = row0 + r;
+      const bool in = row >= 0 && row < N;
+      cp_async16(d + r * (HD + 8), s + size_t(in ? row : 0) * HD, in);
+    }
   }
 }
 
@@ -171,8 +200,6 @@ __device__ __forceinline__ void load_table(float* dst, const float* src, int row
     cp_async16(dst + k * row_floats + c * 4, src + size_t(row) * row_floats + c * 4);
   }
 }
-
-__device__ __forceinline__ float leaky(float x) { return fmaxf(x, 0.01f * x); }
 
 template <typename T>
 __device__ __forceinline__ float lo_of(uint32_t v);
@@ -203,7 +230,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   constexpr float kLog2e = 1.4426950408889634f;
   extern __shared__ __align__(16) unsigned char smem[];
   T* Xs = reinterpret_cast<T*>(smem);
-  T* Ps = Xs + kXN * kRows * kXS;
+  T* Ps = Xs + kXN * kXCol;
   float* red = reinterpret_cast<float*>(Ps + kSlots * kPHead);
   float* alpha_s = red + kWarps * 32 * 8;
   float* l_s = alpha_s + kSlots * kRows;
@@ -223,7 +250,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   const T* kb = a.k + batch;
   const T* vb = a.v + batch;
 
-  for (int e = tid; e < kXN * kRows * kXS / 2; e += kThreads) {
+  for (int e = tid; e < kXN * kXCol / 2; e += kThreads) {
     reinterpret_cast<uint32_t*>(Xs)[e] = 0u;
   }
   // The convolution weights as mma B fragments, in registers for the whole kernel.
@@ -329,19 +356,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
         }
 #pragma unroll
         for (int c = 0; c < 4; ++c) c4[c] += d4[c];
-        T* xd = Xs + ((nt * 8 + 2 * qd) * kRows + g) * kXS + h;
 #pragma unroll
-        for (int half = 0; half < 2; ++half) {
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            float sv = c4[2 * half + e] * a.scale;
-            if (a_edge) {
-              const int col = j0 - 4 + nt * 8 + 2 * qd + e, i = i0 + g + 8 * half;
-              if (!(col >= 0 && col <= i && col < N)) sv = 0.f;
-            }
-            xd[(e * kRows + 8 * half) * kXS] = Ops<T>::from(sv);
+        for (int c = 0; c < 4; ++c) {
+          c4[c] *= a.scale;
+          if (a_edge) {
+            const int col = j0 - 4 + nt * 8 + 2 * qd + c % 2, i = i0 + g + 8 * (c / 2);
+            if (!(col >= 0 && col <= i && col < N)) c4[c] = 0.f;
           }
         }
+        // Rows g and g + 8 of keys 2 qd, 2 qd + 1 -> X[key][h][row], one transposed store.
+        stsm_x2_trans(Xs + (nt * 8 + lane % 8) * kXCol + h * kXR + 8 * ((lane / 8) % 2),
+                      Ops<T>::pack(c4[0], c4[1]), Ops<T>::pack(c4[2], c4[3]));
       }
     }
     __syncthreads();  // X is complete
@@ -353,12 +378,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
     {
       uint32_t xw[kWc + 4][4];  // X columns 8 warp + 2 + t (index t)
       uint32_t hid[kWc + 2][2][4];
-      const T* xbase = Xs + ((8 * warp + 2) * kRows + (lane % 16)) * kXS + (lane / 16) * 8;
-      ldsm_x4(xw[0], xbase);
-      ldsm_x4(xw[1], xbase + kRows * kXS);
+      // The A fragment [16 rows x 16 channels] of a column, read transposed from X[col][ch][row].
+      const T* xbase = Xs + (8 * warp + 2) * kXCol + ((lane % 8) + 8 * (lane / 16)) * kXR +
+                       8 * ((lane / 8) % 2);
+      ldsm_x4_trans(xw[0], xbase);
+      ldsm_x4_trans(xw[1], xbase + kXCol);
 #pragma unroll
       for (int hh = 0; hh < kWc + 2; ++hh) {
-        ldsm_x4(xw[hh + 2], xbase + (hh + 2) * kRows * kXS);
+        ldsm_x4_trans(xw[hh + 2], xbase + (hh + 2) * kXCol);
         const int jp = j0 + 8 * warp - 1 + hh;
         float c[4][4];
 #pragma unroll
@@ -383,7 +410,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
           for (int p = 0; p < 4; ++p) {  // a0: (g, 2qd), a1: (g + 8, 2qd), a2, a3: + 8 channels
             const float* cc = c[2 * ks + p / 2];
             const int o = 2 * (p % 2);
-            hid[hh][ks][p] = zero ? 0u : Ops<T>::pack(leaky(cc[o]), leaky(cc[o + 1]));
+            hid[hh][ks][p] = zero ? 0u : Ops<T>::leaky2(Ops<T>::pack(cc[o], cc[o + 1]));
           }
         }
         if (hh >= 2) {
@@ -395,10 +422,10 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
             const int r = g + 8 * rh;
             const float4 pb =
                 *reinterpret_cast<const float4*>(Pbs + (r - 8 * warp - cj + 63) * kSlots + 4 * qd);
-            f[0][2 * rh] = lo_of<T>(sx[rh]) + pb.x;
-            f[0][2 * rh + 1] = hi_of<T>(sx[rh]) + pb.y;
-            f[1][2 * rh] = lo_of<T>(sx[2 + rh]) + pb.z;
-            f[1][2 * rh + 1] = hi_of<T>(sx[2 + rh]) + pb.w;
+            f[0][2 * rh] = fmaf(lo_of<T>(sx[rh]), kLog2e, pb.x);  // logits * log2(e)
+            f[0][2 * rh + 1] = fmaf(hi_of<T>(sx[rh]), kLog2e, pb.y);
+            f[1][2 * rh] = fmaf(lo_of<T>(sx[2 + rh]), kLog2e, pb.z);
+            f[1][2 * rh + 1] = fmaf(hi_of<T>(sx[2 + rh]), kLog2e, pb.w);
           }
 #pragma unroll
           for (int t = 0; t < kTaps; ++t) {
@@ -466,14 +493,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
         const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
         const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
         const float m_new = mx[q];
-        const float base = m_new == -INFINITY ? 0.f : m_new * kLog2e;  // a row with no key yet
-        const float alpha = exp2f(m_old[q] * kLog2e - base);
+        const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet
+        const float alpha = ex2(m_old[q] - base);
         float sum = 0.f;
         uint32_t pk[kWc / 2];
 #pragma unroll
         for (int cj = 0; cj < kWc; cj += 2) {
-          const float p0 = exp2f(fmaf(lg[cj][nt][c], kLog2e, -base));
-          const float p1 = exp2f(fmaf(lg[cj + 1][nt][c], kLog2e, -base));
+          const float p0 = ex2(lg[cj][nt][c] - base);
+          const float p1 = ex2(lg[cj + 1][nt][c] - base);
           sum += p0 + p1;
           pk[cj / 2] = Ops<T>::pack(p0, p1);
         }
@@ -567,57 +594,116 @@ struct Tables {
   torch::Tensor g, g0, pb, w1, w2;
 };
 
+template <typename T>
+struct TableArgs {
+  const float* w1;     // (D, C_in, 3)
+  const float* b1;     // (D)
+  const float* w2;     // (H, D, 3)
+  const float* b2;     // (H)
+  const float* table;  // (H, >= N), row stride table_stride; null without a bias
+  int64_t table_stride;
+  int H, N, D, c_in;
+  float* g;
+  float* g0;
+  float* pb;
+  T* w1p;  // (3, 32, 16) as Args::w1
+  T* w2p;  // (3, 16, 32) as Args::w2
+};
+
+// Column s of G and G0 holds hidden channel 8 ((s % 8) / 2) + 2 (s / 8) + s % 2, column s of Pb
+// head 8 ((s % 4) / 2) + 2 (s / 4) + s % 2: the order in which the kernel's threads read them
+// (8 or 4 contiguous floats a thread).
+__host__ __device__ inline int g_channel(int s) { return 8 * ((s % 8) / 2) + 2 * (s / 8) + s % 2; }
+__host__ __device__ inline int pb_head(int s) { return 8 * ((s % 4) / 2) + 2 * (s / 4) + s % 2; }
+
+/// One thread per (row, column s): in float64,
+///   G[col][c]  = b1[c] + sum_{h, tap} W1[c][H + h][tap] P_h(col - tap),  col in [0, N]
+///                (row d + 1 of the kernel's table: distance d = col - 1 >= -1; P_h(< 0) = 0, the
+///                tril, and P_h(>= N) = 0, never read),
+///   G0[i][c]   = G[i + 1][c] - sum_h W1[c][H + h][0] P_h(i + 1)   (key column 0: its left tap
+///                is the zero padding),
+///   Pb[i][h]   = (P_h(i) + b2[h]) log2(e);
+/// and block 0 also packs the weights (zero-padded; W2 times log2(e)).
+template <typename T>
+__global__ void tables_kernel(const TableArgs<T> t) {
+  constexpr double kLog2e = 1.4426950408889634;
+  if (blockIdx.x == 0) {
+    for (int e = threadIdx.x; e < kTaps * kWidth * kSlots; e += blockDim.x) {
+      const int tap = e / (kWidth * kSlots), r = e % (kWidth * kSlots);
+      const int c1 = r / kSlots, h1 = r % kSlots;  // w1p[tap][c1][h1]: score channel h1
+      t.w1p[e] = Ops<T>::from(c1 < t.D && h1 < t.H ? t.w1[(c1 * t.c_in + h1) * kTaps + tap] : 0.f);
+      const int h2 = r / kWidth, c2 = r % kWidth;  // w2p[tap][h2][c2]
+      t.w2p[e] = Ops<T>::from(
+          h2 < t.H && c2 < t.D ? float(t.w2[(h2 * t.D + c2) * kTaps + tap] * kLog2e) : 0.f);
+    }
+  }
+  const int s = threadIdx.x % 32;
+  const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  if (row > t.N) return;
+  auto P = [&](int h, int delta) -> double {
+    return t.table != nullptr && delta >= 0 && delta < t.N
+               ? double(t.table[int64_t(h) * t.table_stride + delta])
+               : 0.0;
+  };
+  const int c = g_channel(s);
+  if (c < t.D) {
+    const float* w = t.w1 + int64_t(c) * t.c_in * kTaps;
+    double g = t.b1[c], left = 0.0;
+    if (t.table != nullptr) {
+      for (int h = 0; h < t.H; ++h) {
+        const float* wh = w + (t.H + h) * kTaps;
+        for (int tap = 0; tap < kTaps; ++tap) g += double(wh[tap]) * P(h, row - tap);
+        left += double(wh[0]) * P(h, row);
+      }
+    }
+    t.g[int64_t(row) * kWidth + s] = float(g);
+    // G0 row i = row - 1: G row i + 1 = row without the left tap's bias term.
+    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = float(g - left);
+  } else {
+    t.g[int64_t(row) * kWidth + s] = 0.f;
+    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = 0.f;
+  }
+  if (s < kSlots && row < t.N) {
+    const int h = pb_head(s);
+    t.pb[int64_t(row) * kSlots + s] =
+        h < t.H ? float((P(h, row) + double(t.b2[h])) * kLog2e) : 0.f;
+  }
+}
+template <typename T>
 Tables make_tables(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::ScalarType dtype,
                    const torch::Device& device) {
-  // In float64, so that distances up to N and biases of thousands keep float32 precision.
-  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
-  const int64_t D = p.conv1_weight.size(0);
-  auto w1 = p.conv1_weight.to(f64).squeeze(2);  // (D, C_in, 3)
-  auto w2 = p.conv2_weight.to(f64).squeeze(2);  // (H, D, 3)
-  auto b1 = p.conv1_bias.to(f64), b2 = p.conv2_bias.to(f64);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  auto as_f32 = [](const torch::Tensor& x) { return x.to(torch::kFloat32).contiguous(); };
+  const torch::Tensor w1 = as_f32(p.conv1_weight), b1 = as_f32(p.conv1_bias);
+  const torch::Tensor w2 = as_f32(p.conv2_weight), b2 = as_f32(p.conv2_bias);
+  const torch::Tensor table = p.bias_by_distance.defined() ? as_f32(p.bias_by_distance)
+                                                           : torch::Tensor();
   Tables t;
-  t.w1 = torch::zeros({kTaps, kWidth, kSlots}, f64);
-  t.w1.narrow(1, 0, D).narrow(2, 0, H).copy_(w1.narrow(1, 0, H).permute({2, 0, 1}));
-  t.w1 = t.w1.to(dtype);
-  t.w2 = torch::zeros({kTaps, kSlots, kWidth}, f64);
-  t.w2.narrow(1, 0, H).narrow(2, 0, D).copy_(w2.permute({2, 0, 1}));
-  t.w2 = t.w2.to(dtype);
-  // G[:, d + 1] = b1 + sum_{h, tap} W1[:, H + h, tap] P_h(d + 1 - tap) for d in [-1, N - 1]:
-  // the bias channels of X at key j' + tap - 1 of row i = j' + d, with P_h(< 0) = 0 (tril).
-  auto G = b1.view({D, 1}).expand({D, N + 1}).clone();
-  torch::Tensor G0;
-  auto pb = torch::zeros({N, kSlots}, f64);
-  if (p.bias_by_distance.defined()) {
-    auto table = p.bias_by_distance.to(f64).narrow(1, 0, N);  // (H, N)
-    auto ext = torch::zeros({H, N + 3}, f64);                  // column delta + 2: P(delta)
-    ext.narrow(1, 2, N).copy_(table);
-    auto wp = w1.narrow(1, H, H);                              // (D, H, 3)
-    for (int64_t tap = 0; tap < kTaps; ++tap) {
-      G += torch::matmul(wp.select(2, tap), ext.narrow(1, 2 - tap, N + 1));
-    }
-    // Key column 0: its left tap reads the zero padding, not P(i + 1).
-    G0 = G.narrow(1, 1, N) - torch::matmul(wp.select(2, 0), ext.narrow(1, 3, N));
-    pb.narrow(1, 0, H).copy_(table.t() + b2.view({1, H}));
-  } else {
-    G0 = G.narrow(1, 1, N);
-    pb.narrow(1, 0, H).copy_(b2.view({1, H}).expand({N, H}));
-  }
-  // Columns in the order the kernel's threads read them (8 or 4 contiguous floats a thread):
-  // column 8 qd + 2 nt + e of G holds channel 8 nt + 2 qd + e, column 4 qd + 2 nt + e of Pb
-  // holds head 8 nt + 2 qd + e.
-  std::vector<int64_t> gperm(kWidth), pperm(kSlots);
-  for (int64_t c = 0; c < kWidth; ++c) gperm[c] = 8 * ((c % 8) / 2) + 2 * (c / 8) + c % 2;
-  for (int64_t c = 0; c < kSlots; ++c) pperm[c] = 8 * ((c % 4) / 2) + 2 * (c / 4) + c % 2;
-  const auto gidx = torch::tensor(gperm, torch::kInt64).to(device);
-  const auto pidx = torch::tensor(pperm, torch::kInt64).to(device);
-  const auto f32 = torch::kFloat32;
-  t.g = torch::zeros({N + 1, kWidth}, f64);
-  t.g.narrow(1, 0, D).copy_(G.t());
-  t.g = t.g.index_select(1, gidx).to(f32);
-  t.g0 = torch::zeros({N, kWidth}, f64);
-  t.g0.narrow(1, 0, D).copy_(G0.t());
-  t.g0 = t.g0.index_select(1, gidx).to(f32);
-  t.pb = pb.index_select(1, pidx).to(f32);
+  t.g = torch::empty({N + 1, kWidth}, f32);
+  t.g0 = torch::empty({N, kWidth}, f32);
+  t.pb = torch::empty({N, kSlots}, f32);
+  t.w1 = torch::empty({kTaps, kWidth, kSlots}, f32.dtype(dtype));
+  t.w2 = torch::empty({kTaps, kSlots, kWidth}, f32.dtype(dtype));
+  TableArgs<T> a;
+  a.w1 = w1.data_ptr<float>();
+  a.b1 = b1.data_ptr<float>();
+  a.w2 = w2.data_ptr<float>();
+  a.b2 = b2.data_ptr<float>();
+  a.table = table.defined() ? table.data_ptr<float>() : nullptr;
+  a.table_stride = table.defined() ? table.stride(0) : 0;
+  a.H = int(H);
+  a.N = int(N);
+  a.D = int(w1.size(0));
+  a.c_in = int(w1.size(1));
+  a.g = t.g.data_ptr<float>();
+  a.g0 = t.g0.data_ptr<float>();
+  a.pb = t.pb.data_ptr<float>();
+  a.w1p = reinterpret_cast<T*>(t.w1.data_ptr());
+  a.w2p = reinterpret_cast<T*>(t.w2.data_ptr());
+  constexpr int kRowsPerBlock = 8;
+  tables_kernel<T><<<unsigned((N + 1 + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock, 0,
+                     at::cuda::getCurrentCUDAStream()>>>(a);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
   return t;
 }
 
@@ -767,10 +853,11 @@ void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::
   const c10::cuda::CUDAGuard guard(q.device());
   const int64_t B = q.size(0), H = q.size(1), N = q.size(2), HD = q.size(3);
   const auto qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
-  const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
   if (q.scalar_type() == torch::kBFloat16) {
+    const Tables t = make_tables<__nv_bfloat16>(p, H, N, q.scalar_type(), q.device());
     launch<__nv_bfloat16>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
   } else {
+    const Tables t = make_tables<__half>(p, H, N, q.scalar_type(), q.device());
     launch<__half>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
   }
 }
