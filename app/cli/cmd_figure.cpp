@@ -18,6 +18,7 @@
 #include "core/workspace/workspace.h"
 #include "ui/models/figure_builder.h"
 #include "ui/models/map_difference.h"
+#include "ui/models/string_convert.h"
 #include "ui/models/workspace_state.h"
 
 namespace attn::cli {
@@ -55,12 +56,6 @@ double get_double(const Args& args, const std::string& name, double fallback) {
   const double d = std::strtod(v.c_str(), &end);
   if (v.empty() || *end != '\0') throw UsageError("--" + name + " wants a number, not '" + v + "'");
   return d;
-}
-
-QStringList toQt(const std::vector<std::string>& v) {
-  QStringList out;
-  for (const auto& s : v) out << QString::fromStdString(s);
-  return out;
 }
 
 ui::ColourSettings colour_settings(const Args& args) {
@@ -272,12 +267,12 @@ int cmd_figure(int argc, char** argv, const CliContext& ctx) {
   auto session = Session::open(dir, args.get("device", fromWorkspace ? ws.device : "cpu"));
   for (const auto& w : session->warnings()) std::fprintf(stderr, "note: %s\n", w.c_str());
   const ModelSummary& s = session->summary();
-  const QStringList offered = toQt(s.stages);
-  QStringList stages = toQt(args.all("stage"));
+  const QStringList offered = ui::toQStringList(s.stages);
+  QStringList stages = ui::toQStringList(args.all("stage"));
   if (stages.isEmpty() && fromWorkspace) {
-    stages = kind == "profile"   ? toQt(ws.profile_stages)
+    stages = kind == "profile"   ? ui::toQStringList(ws.profile_stages)
              : kind == "compare" ? QStringList{QString::fromStdString(ws.compare_stage)}
-                                 : toQt(ws.panel_stages);
+                                 : ui::toQStringList(ws.panel_stages);
   }
   if (stages.isEmpty()) {
     stages = kind == "maps" || kind == "lengths" ? ui::defaultPanelStages(offered)

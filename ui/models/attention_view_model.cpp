@@ -8,26 +8,12 @@
 #include "ui/models/attention_view_model.h"
 
 #include "ui/models/figure_builder.h"
+#include "ui/models/string_convert.h"
 
 #include <algorithm>
 #include <utility>
 
 namespace attn::ui {
-namespace {
-
-QStringList toQt(const std::vector<std::string>& names) {
-  QStringList out;
-  for (const auto& n : names) out << QString::fromStdString(n);
-  return out;
-}
-
-std::vector<std::string> toStd(const QStringList& names) {
-  std::vector<std::string> out;
-  for (const auto& n : names) out.push_back(n.toStdString());
-  return out;
-}
-
-}  // namespace
 
 AttentionViewModel::AttentionViewModel(std::unique_ptr<TraceBackend> backend, QObject* parent)
     : QObject(parent), m_worker(new TraceWorker(std::move(backend))) {
@@ -61,7 +47,7 @@ AttentionViewModel::~AttentionViewModel() {
 
 // ---- reading ---------------------------------------------------------------------------------
 
-QStringList AttentionViewModel::stages() const { return toQt(m_summary.stages); }
+QStringList AttentionViewModel::stages() const { return toQStringList(m_summary.stages); }
 
 QString AttentionViewModel::overviewStage() const {
   return m_panelStages.isEmpty() ? QString::fromLatin1(kStage) : m_panelStages.last();
@@ -278,7 +264,7 @@ AttentionViewModel::buildRequests(int parts) const {
   if (parts & Panels) {
     attn::MapRequest r;
     r.layer = layer;
-    r.stages = toStd(m_panelStages);
+    r.stages = toStdList(m_panelStages);
     r.grid = kPanelGrid;
     out.emplace_back(Panels, r);
   }
@@ -294,7 +280,7 @@ AttentionViewModel::buildRequests(int parts) const {
   if (parts & Profile) {
     attn::MapRequest r;  // one query over all keys, exact; -1: the last token
     r.layer = layer;
-    r.stages = toStd(m_profileStages);
+    r.stages = toStdList(m_profileStages);
     r.q0 = m_queryRow < 0 ? -1 : m_queryRow;
     r.q1 = m_queryRow < 0 ? -1 : m_queryRow + 1;
     out.emplace_back(Profile, r);
@@ -302,7 +288,7 @@ AttentionViewModel::buildRequests(int parts) const {
   if ((parts & Detail) && !m_view.isEmpty()) {
     attn::MapRequest r;
     r.layer = layer;
-    r.stages = toStd(m_panelStages);
+    r.stages = toStdList(m_panelStages);
     r.q0 = m_view.q0;
     r.q1 = m_view.q1;
     r.k0 = m_view.k0;

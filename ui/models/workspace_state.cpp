@@ -29,18 +29,6 @@ attn::WorkspaceColours coloursToWorkspace(const ColourSettings& s) {
   return c;
 }
 
-QStringList toQStringList(const std::vector<std::string>& names) {
-  QStringList out;
-  for (const auto& n : names) out << QString::fromStdString(n);
-  return out;
-}
-
-std::vector<std::string> toStdList(const QStringList& names) {
-  std::vector<std::string> out;
-  for (const auto& n : names) out.push_back(n.toStdString());
-  return out;
-}
-
 QStringList checkpointProblems(const attn::Workspace& workspace) {
   QStringList problems;
   for (const auto& c : workspace.checkpoints) {

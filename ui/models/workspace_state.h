@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Between a workspace file's plain fields and the window's settings: colour settings, stage
-// lists, and what opening a workspace found about its checkpoints, in words a user can act on.
+// Between a workspace file's plain fields and the window's settings: colour settings, and what
+// opening a workspace found about its checkpoints, in words a user can act on. (Stage lists
+// convert with ui/models/string_convert.h.)
 #pragma once
 
 #include <QtCore/QString>
@@ -13,8 +14,6 @@ namespace attn::ui {
 
 ColourSettings coloursFromWorkspace(const attn::WorkspaceColours& colours);
 attn::WorkspaceColours coloursToWorkspace(const ColourSettings& colours);
-QStringList toQStringList(const std::vector<std::string>& names);
-std::vector<std::string> toStdList(const QStringList& names);
 
 /// One message per checkpoint that is missing or changed since the workspace was saved (empty
 /// when all are as saved).
