@@ -47,6 +47,8 @@ constexpr int kPS = kCols + 8;           // P: [head][row][kPS] ...
 constexpr int kPHead = kRows * kPS + 8;  // ... heads 16 bytes apart mod 128: 16-byte stores conflict-free
 constexpr int kGRows = 81;               // distances of the hidden-bias table one tile reads
 constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
+constexpr int kGS = kWidth + 8;          // shared rows of G, G0 (40 floats) and Pb (24): the
+constexpr int kPbS = kSlots + 8;         // 8-byte reads of a quarter warp are conflict-free
 constexpr int kMaxKvBytes = 64 * 1024;   // cap of each of the two K/V stage buffers
 
 constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kXCol +                // X
@@ -54,8 +56,8 @@ constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kXCol +                // X
                               4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
                                    2 * size_t(kSlots) * kRows +         // alpha, l
                                    2 * 32 * 8 +                         // running maxima
-                                   size_t(kGRows + kRows) * kWidth +    // G and G0 rows
-                                   size_t(kPbRows + 1) * kSlots);       // Pb rows
+                                   size_t(kGRows + kRows) * kGS +       // G and G0 rows
+                                   size_t(kPbRows + 1) * kPbS);         // Pb rows
 
 size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
 
@@ -81,7 +83,6 @@ struct Args {
   const T* w1;      // (3, 32, 16): [tap][hidden channel][score channel], zero-padded
   const T* w2;      // (3, 16, 32): [tap][head][hidden channel] * log2(e), zero-padded
   const float* g;   // (N + 1, 32): row d + 1 = conv1 bias + bias channels at distance d >= -1
-                    // (columns permuted as g_channel says)
   const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
   const float* pb;  // (N, 16): (P_h(d) + conv2 bias[h]) * log2(e) (columns permuted)
   int H, N, k_group, v_group;
@@ -190,14 +191,60 @@ __device__ __forceinline__ void load_rows(T* dst, const T* src, int h0, int nh, 
   }
 }
 
-/// Copies rows of a float table (row_floats per row, a multiple of 4) into shared memory: row k
-/// of dst is src row clamp(first + k, lo, hi).
-__device__ __forceinline__ void load_table(float* dst, const float* src, int rows, int row_floats,
-                                           int first, int lo, int hi) {
-  const int chunks = row_floats / 4;
-  for (int e = threadIdx.x; e < rows * chunks; e += kThreads) {
-    const int k = e / chunks, c = e - k * chunks, row = min(max(first + k, lo), hi);
-    cp_async16(dst + k * row_floats + c * 4, src + size_t(row) * row_floats + c * 4);
+/// Copies rows of a float table (ROW floats per row, a multiple of 4) into shared memory rows of
+/// DST floats: row k of dst is src row clamp(first + k, lo, hi).
+template <int ROW, int DST>
+__device__ __forceinline__ void load_table(float* dst, const float* src, int rows, int first,
+                                           int lo, int hi) {
+  constexpr int kChunks = ROW / 4;
+  for (int e = threadIdx.x; e < rows * kChunks; e += kThreads) {
+    const int k = e / kChunks, c = e % kChunks, row = min(max(first + k, lo), hi);
+    cp_async16(dst + k * DST + c * 4, src + size_t(row) * ROW + c * 4);
+  }
+}
+
+/// Stage A for one head: the scores of n-tiles [nt_begin, nt_end) of X's 72 columns (PER of
+/// them at most; a shorter range repeats its last n-tile, so the PER units run without a branch
+/// and their products overlap), scaled, zeroed where key > query or outside [0, N) when `edge`,
+/// stored transposed into X[key][h][row]. qh: the head's Q rows; kh: its K rows (X's columns).
+template <int PER, int HD, typename T>
+__device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int h, int nt_begin,
+                                            int nt_end, bool edge, int j0, int i0, int N,
+                                            float scale) {
+  constexpr int kQStride = HD + 8;
+  const int lane = threadIdx.x % 32, g = lane / 4, qd = lane % 4;
+  uint32_t qf[HD / 16][4];
+  const T* qp = qh + (lane % 16) * kQStride + (lane / 16) * 8;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; ++kk) ldsm_x4(qf[kk], qp + kk * 16);
+  float c[PER][4];
+#pragma unroll
+  for (int t = 0; t < PER; ++t) {
+    const int nt = min(nt_begin + t, nt_end - 1);
+    const T* kp = kh + (nt * 8 + lane % 8) * kQStride + (lane / 8) * 8;
+    c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; kk += 2) {
+      uint32_t b[4];
+      ldsm_x4(b, kp + kk * 16);
+      Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
+      Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
+    }
+  }
+#pragma unroll
+  for (int t = 0; t < PER; ++t) {
+    const int nt = min(nt_begin + t, nt_end - 1);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      c[t][e] *= scale;
+      if (edge) {
+        const int col = j0 - 4 + nt * 8 + 2 * qd + e % 2, i = i0 + g + 8 * (e / 2);
+        if (!(col >= 0 && col <= i && col < N)) c[t][e] = 0.f;
+      }
+    }
+    // Rows g and g + 8 of keys 2 qd, 2 qd + 1 -> X[key][h][row], one transposed store.
+    stsm_x2_trans(Xs + (nt * 8 + lane % 8) * kXCol + h * kXR + 8 * ((lane / 8) % 2),
+                  Ops<T>::pack(c[t][0], c[t][1]), Ops<T>::pack(c[t][2], c[t][3]));
   }
 }
 
@@ -236,9 +283,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   float* l_s = alpha_s + kSlots * kRows;
   float* m_s = l_s + kSlots * kRows;  // [tile parity][lane][8]: the running maxima
   float* Gs = m_s + 2 * 32 * 8;
-  float* G0s = Gs + kGRows * kWidth;
-  float* Pbs = G0s + kRows * kWidth;
-  T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kSlots);
+  float* G0s = Gs + kGRows * kGS;
+  float* Pbs = G0s + kRows * kGS;
+  T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kPbS);
   T* const buf0 = Qs + a.H * kRows * kQStride;  // the two K/V stage buffers
   T* const buf1 = buf0 + a.kv_elems;
 
@@ -278,7 +325,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
     }
   }
   load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
-  load_table(G0s, a.g0, kRows, kWidth, i0, 0, N - 1);
+  load_table<kWidth, kGS>(G0s, a.g0, kRows, i0, 0, N - 1);
 
   // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
   // the tile's bias tables), then nv groups of V rows; step s+1 is issued before step s runs.
@@ -293,8 +340,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
         const int h0 = k * a.k_group;
         load_rows<HD, kXN>(buf, kb, h0, min(a.k_group, H - h0), j0 - 4, N);
         if (k == 0) {
-          load_table(Gs, a.g, kGRows, kWidth, i0 - j0 - 64 + 1, 0, N);  // row d + 1
-          load_table(Pbs, a.pb, kPbRows, kSlots, i0 - j0 - 63, 0, N - 1);
+          load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
+          load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63, 0, N - 1);
         }
       } else {
         const int h0 = (k - nk) * a.v_group;
@@ -327,46 +374,36 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   issue(0);
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
     const int j0 = (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
-    // A: scores of [j0 - 4, j0 + 68) into X, units (head, n-tile of 8 keys) split evenly.
+    // A: scores of [j0 - 4, j0 + 68) into X. Per K group of nh heads each head has
+    // wph = 8 / nh warps (one when nh > 8), which split its 9 n-tiles of 8 keys.
     const bool a_edge = j0 - 4 < 0 || j0 + kXN - 4 > i0 || j0 + kXN - 4 > N;
     for (int k = 0; k < nk; ++k) {
       wait_step(s0 + k);
       const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
       const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
-      const int units = nh * (kXN / 8);
-      const int u_end = (warp + 1) * units / kWarps;
-      int cur = -1;
-      uint32_t qf[HD / 16][4];
-      for (int u = warp * units / kWarps; u < u_end; ++u) {
-        const int hl = u / (kXN / 8), nt = u - hl * (kXN / 8), h = h0 + hl;
-        if (hl != cur) {
-          cur = hl;
-          const T* qh = Qs + h * kRows * kQStride + (lane % 16) * kQStride + (lane / 16) * 8;
-#pragma unroll
-          for (int kk = 0; kk < HD / 16; ++kk) ldsm_x4(qf[kk], qh + kk * 16);
+      const int wph = nh <= kWarps ? kWarps / nh : 1;
+      const int per = (kXN / 8 + wph - 1) / wph;
+      const int part = warp % wph;
+      const int nt_begin = part * per, nt_end = min(kXN / 8, nt_begin + per);
+      if (nt_begin >= nt_end) continue;
+      for (int hl = warp / wph; hl < nh; hl += kWarps / wph) {
+        const int h = h0 + hl;
+        const T* qh = Qs + h * kRows * kQStride;
+        const T* kh = ks + hl * kXN * kQStride;
+        switch (per) {
+          case 9:
+            score_units<9, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
+            break;
+          case 5:
+            score_units<5, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
+            break;
+          case 3:
+            score_units<3, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
+            break;
+          default:
+            score_units<2, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
+            break;
         }
-        const T* kh = ks + (hl * kXN + nt * 8 + lane % 8) * kQStride + (lane / 8) * 8;
-        float c4[4] = {0.f, 0.f, 0.f, 0.f}, d4[4] = {0.f, 0.f, 0.f, 0.f};  // two chains
-#pragma unroll
-        for (int kk = 0; kk < HD / 16; kk += 2) {
-          uint32_t b[4];
-          ldsm_x4(b, kh + kk * 16);
-          Ops<T>::mma(c4, qf[kk], b[0], b[1]);
-          Ops<T>::mma(d4, qf[kk + 1], b[2], b[3]);
-        }
-#pragma unroll
-        for (int c = 0; c < 4; ++c) c4[c] += d4[c];
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-          c4[c] *= a.scale;
-          if (a_edge) {
-            const int col = j0 - 4 + nt * 8 + 2 * qd + c % 2, i = i0 + g + 8 * (c / 2);
-            if (!(col >= 0 && col <= i && col < N)) c4[c] = 0.f;
-          }
-        }
-        // Rows g and g + 8 of keys 2 qd, 2 qd + 1 -> X[key][h][row], one transposed store.
-        stsm_x2_trans(Xs + (nt * 8 + lane % 8) * kXCol + h * kXR + 8 * ((lane / 8) % 2),
-                      Ops<T>::pack(c4[0], c4[1]), Ops<T>::pack(c4[2], c4[3]));
       }
     }
     __syncthreads();  // X is complete
@@ -391,12 +428,13 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
 #pragma unroll
         for (int rh = 0; rh < 2; ++rh) {
           const int r = g + 8 * rh;
-          const float* gp = Gs + (r - 8 * warp + 65 - hh) * kWidth + 8 * qd;
-          if (b_edge && jp == 0) gp = G0s + r * kWidth + 8 * qd;
-          const float4 u0 = *reinterpret_cast<const float4*>(gp);
-          const float4 u1 = *reinterpret_cast<const float4*>(gp + 4);
-          c[0][2 * rh] = u0.x, c[0][2 * rh + 1] = u0.y, c[1][2 * rh] = u0.z, c[1][2 * rh + 1] = u0.w;
-          c[2][2 * rh] = u1.x, c[2][2 * rh + 1] = u1.y, c[3][2 * rh] = u1.z, c[3][2 * rh + 1] = u1.w;
+          const float* gp = Gs + (r - 8 * warp + 65 - hh) * kGS + 2 * qd;
+          if (b_edge && jp == 0) gp = G0s + r * kGS + 2 * qd;
+#pragma unroll
+          for (int nt = 0; nt < 4; ++nt) {  // straight into the accumulator pairs
+            const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
+            c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
+          }
         }
 #pragma unroll
         for (int t = 0; t < kTaps; ++t) {
@@ -420,12 +458,13 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
 #pragma unroll
           for (int rh = 0; rh < 2; ++rh) {
             const int r = g + 8 * rh;
-            const float4 pb =
-                *reinterpret_cast<const float4*>(Pbs + (r - 8 * warp - cj + 63) * kSlots + 4 * qd);
-            f[0][2 * rh] = fmaf(lo_of<T>(sx[rh]), kLog2e, pb.x);  // logits * log2(e)
-            f[0][2 * rh + 1] = fmaf(hi_of<T>(sx[rh]), kLog2e, pb.y);
-            f[1][2 * rh] = fmaf(lo_of<T>(sx[2 + rh]), kLog2e, pb.z);
-            f[1][2 * rh + 1] = fmaf(hi_of<T>(sx[2 + rh]), kLog2e, pb.w);
+            const float* pp = Pbs + (r - 8 * warp - cj + 63) * kPbS + 2 * qd;
+            const float2 p0 = *reinterpret_cast<const float2*>(pp);
+            const float2 p1 = *reinterpret_cast<const float2*>(pp + 8);
+            f[0][2 * rh] = fmaf(lo_of<T>(sx[rh]), kLog2e, p0.x);  // logits * log2(e)
+            f[0][2 * rh + 1] = fmaf(hi_of<T>(sx[rh]), kLog2e, p0.y);
+            f[1][2 * rh] = fmaf(lo_of<T>(sx[2 + rh]), kLog2e, p1.x);
+            f[1][2 * rh + 1] = fmaf(hi_of<T>(sx[2 + rh]), kLog2e, p1.y);
           }
 #pragma unroll
           for (int t = 0; t < kTaps; ++t) {
@@ -610,12 +649,6 @@ struct TableArgs {
   T* w2p;  // (3, 16, 32) as Args::w2
 };
 
-// Column s of G and G0 holds hidden channel 8 ((s % 8) / 2) + 2 (s / 8) + s % 2, column s of Pb
-// head 8 ((s % 4) / 2) + 2 (s / 4) + s % 2: the order in which the kernel's threads read them
-// (8 or 4 contiguous floats a thread).
-__host__ __device__ inline int g_channel(int s) { return 8 * ((s % 8) / 2) + 2 * (s / 8) + s % 2; }
-__host__ __device__ inline int pb_head(int s) { return 8 * ((s % 4) / 2) + 2 * (s / 4) + s % 2; }
-
 /// One thread per (row, column s): in float64,
 ///   G[col][c]  = b1[c] + sum_{h, tap} W1[c][H + h][tap] P_h(col - tap),  col in [0, N]
 ///                (row d + 1 of the kernel's table: distance d = col - 1 >= -1; P_h(< 0) = 0, the
@@ -645,7 +678,7 @@ __global__ void tables_kernel(const TableArgs<T> t) {
                ? double(t.table[int64_t(h) * t.table_stride + delta])
                : 0.0;
   };
-  const int c = g_channel(s);
+  const int c = s;  // hidden channel
   if (c < t.D) {
     const float* w = t.w1 + int64_t(c) * t.c_in * kTaps;
     double g = t.b1[c], left = 0.0;
@@ -664,7 +697,7 @@ __global__ void tables_kernel(const TableArgs<T> t) {
     if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = 0.f;
   }
   if (s < kSlots && row < t.N) {
-    const int h = pb_head(s);
+    const int h = s;
     t.pb[int64_t(row) * kSlots + s] =
         h < t.H ? float((P(h, row) + double(t.b2[h])) * kLog2e) : 0.f;
   }
