@@ -43,8 +43,9 @@ constexpr int kTaps = 3;                 // k
 constexpr int kXN = kCols + 8;           // X columns: keys [j0 - 4, j0 + 68), 9 score n-tiles
 constexpr int kXR = kRows + 8;           // X: [column][channel][kXR rows]: 48-byte channel rows ...
 constexpr int kXCol = kSlots * kXR + 8;  // ... and 784-byte columns: ldmatrix and stmatrix conflict-free
-constexpr int kPS = kCols + 8;           // P: [head][row][kPS] ...
-constexpr int kPHead = kRows * kPS + 8;  // ... heads 16 bytes apart mod 128: 16-byte stores conflict-free
+// P: [head][row][64 keys], the 16-byte chunks of row r at chunk ^ (r % 8) (ldmatrix conflict-
+// free), heads 16 bytes apart mod 128 (the 16-byte stores of a quarter warp conflict-free).
+constexpr int kPHead = kRows * kCols + 8;
 constexpr int kGRows = 81;               // distances of the hidden-bias table one tile reads
 constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
 constexpr int kGS = kWidth + 8;          // shared rows of G, G0 (40 floats) and Pb (24): the
@@ -56,7 +57,7 @@ constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kXCol +                // X
                               4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
                                    2 * size_t(kSlots) * kRows +         // alpha, l
                                    2 * 32 * 8 +                         // running maxima
-                                   size_t(kGRows + kRows) * kGS +       // G and G0 rows
+                                   size_t(kGRows) * kGS +               // G rows
                                    size_t(kPbRows + 1) * kPbS);         // Pb rows
 
 size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
@@ -283,8 +284,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   float* l_s = alpha_s + kSlots * kRows;
   float* m_s = l_s + kSlots * kRows;  // [tile parity][lane][8]: the running maxima
   float* Gs = m_s + 2 * 32 * 8;
-  float* G0s = Gs + kGRows * kGS;
-  float* Pbs = G0s + kRows * kGS;
+  float* Pbs = Gs + kGRows * kGS;
   T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kPbS);
   T* const buf0 = Qs + a.H * kRows * kQStride;  // the two K/V stage buffers
   T* const buf1 = buf0 + a.kv_elems;
@@ -325,7 +325,6 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
     }
   }
   load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
-  load_table<kWidth, kGS>(G0s, a.g0, kRows, i0, 0, N - 1);
 
   // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
   // the tile's bias tables), then nv groups of V rows; step s+1 is issued before step s runs.
@@ -428,12 +427,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
 #pragma unroll
         for (int rh = 0; rh < 2; ++rh) {
           const int r = g + 8 * rh;
-          const float* gp = Gs + (r - 8 * warp + 65 - hh) * kGS + 2 * qd;
-          if (b_edge && jp == 0) gp = G0s + r * kGS + 2 * qd;
+          auto start = [&](const float* gp) {  // straight into the accumulator pairs
 #pragma unroll
-          for (int nt = 0; nt < 4; ++nt) {  // straight into the accumulator pairs
-            const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
-            c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
+            for (int nt = 0; nt < 4; ++nt) {
+              const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
+              c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
+            }
+          };
+          if (b_edge && jp == 0) {  // key column 0 (once a block): G0 from global memory
+            start(a.g0 + size_t(min(i0 + r, N - 1)) * kWidth + 2 * qd);
+          } else {
+            start(Gs + (r - 8 * warp + 65 - hh) * kGS + 2 * qd);
           }
         }
 #pragma unroll
@@ -545,7 +549,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
         }
         l_run[q] = l_run[q] * alpha + sum;
         if (warp == 0) alpha_s[head * kRows + row] = alpha;
-        *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kPS + kWc * warp) =
+        *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kCols + 8 * (warp ^ (row % 8))) =
             make_uint4(pk[0], pk[1], pk[2], pk[3]);
       }
     }
@@ -566,13 +570,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
           acc[s][n][2] *= al1;
           acc[s][n][3] *= al1;
         }
-        const T* ph = Ps + h * kPHead + (lane % 16) * kPS + (lane / 16) * 8;
+        const int prow = lane % 16;
+        const T* ph = Ps + h * kPHead + prow * kCols;
         const T* vh = vs + ((h - h0) * kCols + (lane % 8) + 8 * ((lane / 8) % 2)) * kQStride +
                       32 * dg + 8 * (lane / 16);
 #pragma unroll
         for (int kk = 0; kk < kCols / 16; ++kk) {
           uint32_t p[4], b01[4], b23[4];
-          ldsm_x4(p, ph + 16 * kk);
+          ldsm_x4(p, ph + 8 * ((2 * kk + lane / 16) ^ (prow % 8)));
           ldsm_x4_trans(b01, vh + 16 * kk * kQStride);
           ldsm_x4_trans(b23, vh + 16 * kk * kQStride + 16);
           Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
