@@ -206,12 +206,12 @@ __device__ __forceinline__ void load_table(float* dst, const float* src, int row
 
 /// Stage A for one head: the scores of n-tiles [nt_begin, nt_end) of X's 72 columns (PER of
 /// them at most; a shorter range repeats its last n-tile, so the PER units run without a branch
-/// and their products overlap), scaled, zeroed where key > query or outside [0, N) when `edge`,
+/// and their products overlap), scaled, zeroed where key > query or outside [0, N) when EDGE
+/// (a separate instantiation: the masks' compares would otherwise be hoisted into every tile),
 /// stored transposed into X[key][h][row]. qh: the head's Q rows; kh: its K rows (X's columns).
-template <int PER, int HD, typename T>
+template <int PER, bool EDGE, int HD, typename T>
 __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int h, int nt_begin,
-                                            int nt_end, bool edge, int j0, int i0, int N,
-                                            float scale) {
+                                            int nt_end, int j0, int i0, int N, float scale) {
   constexpr int kQStride = HD + 8;
   const int lane = threadIdx.x % 32, g = lane / 4, qd = lane % 4;
   uint32_t qf[HD / 16][4];
@@ -238,7 +238,7 @@ __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       c[t][e] *= scale;
-      if (edge) {
+      if (EDGE) {
         const int col = j0 - 4 + nt * 8 + 2 * qd + e % 2, i = i0 + g + 8 * (e / 2);
         if (!(col >= 0 && col <= i && col < N)) c[t][e] = 0.f;
       }
@@ -380,29 +380,29 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
       wait_step(s0 + k);
       const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
       const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
-      const int wph = nh <= kWarps ? kWarps / nh : 1;
-      const int per = (kXN / 8 + wph - 1) / wph;
-      const int part = warp % wph;
-      const int nt_begin = part * per, nt_end = min(kXN / 8, nt_begin + per);
+      // wph in {8, 4, 2, 1} = 1 << lw: shifts, no division.
+      const int lw = nh <= 1 ? 3 : nh <= 2 ? 2 : nh <= 4 ? 1 : 0;
+      const int per = lw == 0 ? 9 : lw == 1 ? 5 : lw == 2 ? 3 : 2;  // ceil(9 / wph)
+      const int nt_begin = (warp & ((1 << lw) - 1)) * per;
+      const int nt_end = min(kXN / 8, nt_begin + per);
       if (nt_begin >= nt_end) continue;
-      for (int hl = warp / wph; hl < nh; hl += kWarps / wph) {
+      for (int hl = warp >> lw; hl < nh; hl += kWarps >> lw) {
         const int h = h0 + hl;
         const T* qh = Qs + h * kRows * kQStride;
         const T* kh = ks + hl * kXN * kQStride;
+#define ATTN_SCORE_UNITS(P)                                                                  \
+  if (a_edge) {                                                                              \
+    score_units<P, true, HD>(Xs, qh, kh, h, nt_begin, nt_end, j0, i0, N, a.scale);           \
+  } else {                                                                                   \
+    score_units<P, false, HD>(Xs, qh, kh, h, nt_begin, nt_end, j0, i0, N, a.scale);          \
+  }
         switch (per) {
-          case 9:
-            score_units<9, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
-            break;
-          case 5:
-            score_units<5, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
-            break;
-          case 3:
-            score_units<3, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
-            break;
-          default:
-            score_units<2, HD>(Xs, qh, kh, h, nt_begin, nt_end, a_edge, j0, i0, N, a.scale);
-            break;
+          case 9: ATTN_SCORE_UNITS(9) break;
+          case 5: ATTN_SCORE_UNITS(5) break;
+          case 3: ATTN_SCORE_UNITS(3) break;
+          default: ATTN_SCORE_UNITS(2) break;
         }
+#undef ATTN_SCORE_UNITS
       }
     }
     __syncthreads();  // X is complete
