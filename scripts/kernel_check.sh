@@ -27,8 +27,8 @@ if [ "${ATTN_PROFILE:-0}" = 1 ]; then
   if command -v cuobjdump >/dev/null && [ -n "$obj" ]; then
     cuobjdump -sass "$obj" |
       awk '/Function : /{f = ($0 ~ /dape_v2_fused_kernelI13__nv_bfloat16Li64ELi12/)} f' >"$out/kernel.sass"
-    echo "SASS of the bf16 / 64 / 12 kernel: $(grep -cE '^\s+/\*[0-9a-f]{4}\*/' "$out/kernel.sass") instructions"
-    grep -E '^\s+/\*[0-9a-f]{4}\*/' "$out/kernel.sass" |
+    echo "SASS of the bf16 / 64 / 12 kernel: $(grep -cE '^\s+/\*[0-9a-f]{4,}\*/' "$out/kernel.sass") instructions"
+    grep -E '^\s+/\*[0-9a-f]{4,}\*/' "$out/kernel.sass" |
       sed -E 's/^\s+\/\*[0-9a-f]+\*\/\s+//; s/^@!?U?P[0-9T]+ //' | awk '{print $1}' |
       sed 's/\..*//' | sort | uniq -c | sort -rn | head -25
   fi
@@ -39,5 +39,10 @@ if [ "${ATTN_PROFILE:-0}" = 1 ]; then
       "$build/tests/bench/dape_fused_bench" --lengths 8192 --repeats 1 --eager-max 0 \
       --views none >"$out/ncu.txt" 2>&1 || true
     grep -E "Duration|Executed Ipc|Issue Slots|Eligible|Active Warps|Bank Conflicts|Instructions|No Eligible|Registers|Stall" "$out/ncu.txt" | head -40
+    # Executed instructions per SASS line (CSV), to attribute them to the kernel's stages.
+    ncu --kernel-name regex:dape_v2_fused_kernel --launch-skip 3 --launch-count 1 \
+      --section SourceCounters --page source --print-source sass --csv \
+      "$build/tests/bench/dape_fused_bench" --lengths 8192 --repeats 1 --eager-max 0 \
+      --views none >"$out/ncu_source.csv" 2>&1 || true
   fi
 fi

@@ -22,6 +22,8 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -51,8 +53,10 @@ constexpr int kPbRows = 79;              // distances of the logit-bias table on
 constexpr int kGS = kWidth + 8;          // shared rows of G, G0 (40 floats) and Pb (24): the
 constexpr int kPbS = kSlots + 8;         // 8-byte reads of a quarter warp are conflict-free
 constexpr int kMaxKvBytes = 64 * 1024;   // cap of each of the two K/V stage buffers
+constexpr int kKvAlign = 1024;           // K/V boxes start at multiples of the swizzle period
 
-constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kXCol +                // X
+constexpr size_t kFixedSmem = 16 +                                      // two mbarriers
+                              2 * (size_t(kXN) * kXCol +                // X
                                    size_t(kSlots) * kPHead) +          // probabilities
                               4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
                                    2 * size_t(kSlots) * kRows +         // alpha, l
@@ -62,21 +66,25 @@ constexpr size_t kFixedSmem = 2 * (size_t(kXN) * kXCol +                // X
 
 size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
 
-/// Bytes of each of the two K/V stage buffers: what the GPU's shared memory leaves, up to 64 KB;
-/// 0 when not even one head's K rows fit.
+/// Bytes of each of the two K/V stage buffers (a multiple of kKvAlign): what the GPU's shared
+/// memory leaves after the alignment slack, up to 64 KB; 0 when not even one head's K rows fit.
 size_t kv_bytes(int64_t H, int64_t head_dim, size_t optin) {
-  const size_t used = kFixedSmem + q_bytes(H, head_dim);
+  const size_t used = kFixedSmem + q_bytes(H, head_dim) + kKvAlign;
   if (optin <= used) return 0;
-  const size_t each = std::min<size_t>(kMaxKvBytes, ((optin - used) / 2) & ~size_t(15));
-  return each >= size_t(kXN) * (head_dim + 8) * 2 ? each : 0;
+  const size_t each = std::min<size_t>(kMaxKvBytes, ((optin - used) / 2) & ~size_t(kKvAlign - 1));
+  return each >= size_t(kXN) * head_dim * 2 ? each : 0;
 }
 
 size_t smem_bytes(int64_t H, int64_t head_dim, size_t kv) {
-  return kFixedSmem + q_bytes(H, head_dim) + 2 * kv;
+  return kFixedSmem + q_bytes(H, head_dim) + kKvAlign + 2 * kv;
 }
 
 template <typename T>
 struct Args {
+  // K and V as (B * H, N, head_dim) boxes of 72 (K) or 64 (V) rows x min(head_dim, 64) columns,
+  // swizzled (128 bytes; 64 for head_dim 32), rows outside [0, N) read as zero.
+  CUtensorMap tmap_k;
+  CUtensorMap tmap_v;
   const T* q;
   const T* k;
   const T* v;
@@ -173,6 +181,48 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool full
                "r"(full ? 16 : 0));
 }
 
+// The bulk tensor copies of K and V complete on one mbarrier per stage buffer.
+__device__ __forceinline__ void mbar_init(uint64_t* bar, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count)
+               : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(uint64_t* bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_addr(bar)),
+               "r"(bytes)
+               : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+  uint32_t done = 0;
+  do {
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        " selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(smem_addr(bar)), "r"(parity)
+        : "memory");
+  } while (!done);
+}
+// One box of a 3-d tensor map (coordinates innermost first) into shared memory.
+__device__ __forceinline__ void tma_load(void* dst, const CUtensorMap* map, int c0, int c1, int c2,
+                                         uint64_t* bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(smem_addr(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(smem_addr(bar))
+      : "memory");
+}
+
+/// Element offset of (row r, 16-byte chunk cd of the head_dim axis) in a head's K or V rows as
+/// the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after the other,
+/// chunk c of row r at c ^ (r % 8) (128-byte swizzle) or c ^ ((r / 2) % 4) (64-byte, HD = 32).
+template <int HD>
+__device__ __forceinline__ int kv_offset(int r, int cd, int rows) {
+  constexpr int kBW = HD < 64 ? HD : 64, kCpb = kBW / 8;
+  const int box = cd / kCpb, c = cd % kCpb;
+  const int sw = kBW == 64 ? (c ^ (r & 7)) : (c ^ ((r >> 1) & 3));
+  return box * rows * kBW + r * kBW + sw * 8;
+}
+
 /// Copies rows [row0, row0 + NROWS) of heads [h0, h0 + nh) into dst[head][row][HD + 8]; rows
 /// outside [0, N) become zero.
 template <int HD, int NROWS, typename T>
@@ -221,13 +271,12 @@ __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int
   float c[PER][4];
 #pragma unroll
   for (int t = 0; t < PER; ++t) {
-    const int nt = min(nt_begin + t, nt_end - 1);
-    const T* kp = kh + (nt * 8 + lane % 8) * kQStride + (lane / 8) * 8;
+    const int nt = min(nt_begin + t, nt_end - 1), r = nt * 8 + lane % 8;
     c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < HD / 16; kk += 2) {
       uint32_t b[4];
-      ldsm_x4(b, kp + kk * 16);
+      ldsm_x4(b, kh + kv_offset<HD>(r, lane / 8 + 2 * kk, kXN));
       Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
       Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
     }
@@ -271,13 +320,17 @@ __device__ __forceinline__ float hi_of<__half>(uint32_t v) {
 }
 
 template <typename T, int HD, int HMAX>
-__global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T> a) {
+__global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid_constant__ Args<T> a) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+  __trap();  // the host never launches it there (dape_v2_fused_unsupported_reason)
+#else
   constexpr int kQStride = HD + 8;
   constexpr int kGroups = HD / 32;                              // 32-wide d groups of a head
   constexpr int kTasks = (HMAX * kGroups + kWarps - 1) / kWarps;  // P V tasks per warp
   constexpr float kLog2e = 1.4426950408889634f;
   extern __shared__ __align__(16) unsigned char smem[];
-  T* Xs = reinterpret_cast<T*>(smem);
+  uint64_t* bars = reinterpret_cast<uint64_t*>(smem);  // [stage buffer]
+  T* Xs = reinterpret_cast<T*>(smem + 16);
   T* Ps = Xs + kXN * kXCol;
   float* red = reinterpret_cast<float*>(Ps + kSlots * kPHead);
   float* alpha_s = red + kWarps * 32 * 8;
@@ -286,7 +339,10 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   float* Gs = m_s + 2 * 32 * 8;
   float* Pbs = Gs + kGRows * kGS;
   T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kPbS);
-  T* const buf0 = Qs + a.H * kRows * kQStride;  // the two K/V stage buffers
+  // The two K/V stage buffers, at the next multiple of kKvAlign.
+  T* const buf0 = reinterpret_cast<T*>(
+      (reinterpret_cast<uintptr_t>(Qs + a.H * kRows * kQStride) + kKvAlign - 1) &
+      ~uintptr_t(kKvAlign - 1));
   T* const buf1 = buf0 + a.kv_elems;
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, qd = lane % 4;
@@ -294,8 +350,6 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   const int i0 = (gridDim.x - 1 - blockIdx.x) * kRows;  // the longest rows start first
   const size_t batch = size_t(blockIdx.y) * H * N * HD;
   const T* qb = a.q + batch;
-  const T* kb = a.k + batch;
-  const T* vb = a.v + batch;
 
   for (int e = tid; e < kXN * kXCol / 2; e += kThreads) {
     reinterpret_cast<uint32_t*>(Xs)[e] = 0u;
@@ -325,26 +379,46 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
     }
   }
   load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
+  if (tid == 0) {
+    mbar_init(&bars[0], 1);
+    mbar_init(&bars[1], 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();  // the barriers are initialised before any thread waits on them
 
   // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
   // the tile's bias tables), then nv groups of V rows; step s+1 is issued before step s runs.
   const int nk = (H + a.k_group - 1) / a.k_group, nv = (H + a.v_group - 1) / a.v_group;
   const int per_tile = nk + nv, key_end = min(i0 + kRows, N);
   const int steps = ((key_end + kCols - 1) / kCols) * per_tile;
+  // Thread 0 issues the step's K or V boxes (one bulk tensor copy per head and 64 columns);
+  // the bias tables go by cp.async from every thread.
+  constexpr int kBW = HD < 64 ? HD : 64;
+  const int bh0 = blockIdx.y * H;
   auto issue = [&](int s) {
     if (s < steps) {
       const int j0 = (s / per_tile) * kCols, k = s % per_tile;
       T* buf = (s & 1) ? buf1 : buf0;
-      if (k < nk) {
-        const int h0 = k * a.k_group;
-        load_rows<HD, kXN>(buf, kb, h0, min(a.k_group, H - h0), j0 - 4, N);
+      uint64_t* bar = &bars[s & 1];
+      const bool is_k = k < nk;
+      const int h0 = is_k ? k * a.k_group : (k - nk) * a.v_group;
+      const int nh = min(is_k ? a.k_group : a.v_group, H - h0);
+      const int rows = is_k ? kXN : kCols;
+      if (tid == 0) {
+        mbar_expect_tx(bar, uint32_t(nh * rows * HD * sizeof(T)));
+        for (int hl = 0; hl < nh; ++hl) {
+#pragma unroll
+          for (int b = 0; b < HD / kBW; ++b) {
+            tma_load(buf + (hl * HD / kBW + b) * rows * kBW, is_k ? &a.tmap_k : &a.tmap_v,
+                     b * kBW, is_k ? j0 - 4 : j0, bh0 + h0 + hl, bar);
+          }
+        }
+      }
+      if (is_k) {
         if (k == 0) {
           load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
           load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63, 0, N - 1);
         }
-      } else {
-        const int h0 = (k - nk) * a.v_group;
-        load_rows<HD, kCols>(buf, vb, h0, min(a.v_group, H - h0), j0, N);
       }
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
@@ -353,6 +427,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
   // tile's first step, the tables that step s + 1 overwrites); then s + 1 goes in flight.
   auto wait_step = [&](int s) {
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+    mbar_wait(&bars[s & 1], uint32_t(s >> 1) & 1u);  // the (s / 2)-th use of this buffer
     __syncthreads();
     issue(s + 1);
   };
@@ -389,7 +464,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
       for (int hl = warp >> lw; hl < nh; hl += kWarps >> lw) {
         const int h = h0 + hl;
         const T* qh = Qs + h * kRows * kQStride;
-        const T* kh = ks + hl * kXN * kQStride;
+        const T* kh = ks + hl * kXN * HD;
 #define ATTN_SCORE_UNITS(P)                                                                  \
   if (a_edge) {                                                                              \
     score_units<P, true, HD>(Xs, qh, kh, h, nt_begin, nt_end, j0, i0, N, a.scale);           \
@@ -572,14 +647,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
         }
         const int prow = lane % 16;
         const T* ph = Ps + h * kPHead + prow * kCols;
-        const T* vh = vs + ((h - h0) * kCols + (lane % 8) + 8 * ((lane / 8) % 2)) * kQStride +
-                      32 * dg + 8 * (lane / 16);
+        const T* vh = vs + (h - h0) * kCols * HD;
+        const int vr = (lane % 8) + 8 * ((lane / 8) % 2), vc = 4 * dg + lane / 16;
 #pragma unroll
         for (int kk = 0; kk < kCols / 16; ++kk) {
           uint32_t p[4], b01[4], b23[4];
           ldsm_x4(p, ph + 8 * ((2 * kk + lane / 16) ^ (prow % 8)));
-          ldsm_x4_trans(b01, vh + 16 * kk * kQStride);
-          ldsm_x4_trans(b23, vh + 16 * kk * kQStride + 16);
+          ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vc, kCols));
+          ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vc + 2, kCols));
           Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
           Ops<T>::mma(acc[s][1], p, b01[2], b01[3]);
           Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
@@ -631,6 +706,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const Args<T
       }
     }
   }
+#endif
 }
 
 /// The float32 tables of Args: G (N + 1, 32), G0 (N, 32) and Pb (N, 16), and the packed weights.
@@ -768,9 +844,51 @@ const void* pick_kernel(torch::ScalarType dtype, int64_t H, int64_t HD) {
 }
 
 int group_size(int64_t H, int64_t rows, int64_t head_dim, size_t kv) {
-  const int64_t fit = std::max<int64_t>(1, int64_t(kv) / (rows * (head_dim + 8) * 2));
+  const int64_t fit = std::max<int64_t>(1, int64_t(kv) / (rows * head_dim * 2));
   const int64_t groups = (H + fit - 1) / fit;
   return int((H + groups - 1) / groups);  // even groups
+}
+
+/// The driver's cuTensorMapEncodeTiled (null where the driver has none).
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+#if CUDART_VERSION >= 12050
+    const cudaError_t err =
+        cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault,
+                                         &found);
+#else
+    const cudaError_t err =
+        cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &p, cudaEnableDefault, &found);
+#endif
+    if (err != cudaSuccess || found != cudaDriverEntryPointSuccess) {
+      (void)cudaGetLastError();
+      return PFN_cuTensorMapEncodeTiled_v12000(nullptr);
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  }();
+  return fn;
+}
+
+/// The tensor map of x (B, H, N, HD) as (B * H, N, HD) in boxes of `rows` x min(HD, 64).
+CUtensorMap make_tensor_map(const torch::Tensor& x, int rows) {
+  const int64_t BH = x.size(0) * x.size(1), N = x.size(2), HD = x.size(3);
+  const cuuint64_t dims[3] = {cuuint64_t(HD), cuuint64_t(N), cuuint64_t(BH)};
+  const cuuint64_t strides[2] = {cuuint64_t(HD) * 2, cuuint64_t(N * HD) * 2};  // bytes
+  const cuuint32_t box[3] = {cuuint32_t(std::min<int64_t>(HD, 64)), cuuint32_t(rows), 1};
+  const cuuint32_t unit[3] = {1, 1, 1};
+  CUtensorMap map;
+  const CUresult r = tensor_map_encoder()(
+      &map,
+      x.scalar_type() == torch::kBFloat16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                          : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+      3, x.data_ptr(), dims, strides, box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE,
+      HD >= 64 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  TORCH_CHECK(r == CUDA_SUCCESS, "dape_v2_fused: cuTensorMapEncodeTiled failed (", int(r),
+              ") for ", x.sizes());
+  return map;
 }
 
 template <typename T>
@@ -778,6 +896,8 @@ void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
             const torch::Tensor& v, const Tables& t, int64_t B, int64_t H, int64_t N,
             int64_t HD, double scale) {
   Args<T> a;
+  a.tmap_k = make_tensor_map(k, kXN);
+  a.tmap_v = make_tensor_map(v, kCols);
   a.q = reinterpret_cast<const T*>(q.data_ptr());
   a.k = reinterpret_cast<const T*>(k.data_ptr());
   a.v = reinterpret_cast<const T*>(v.data_ptr());
@@ -865,6 +985,14 @@ std::string dape_v2_fused_unsupported_reason(const torch::Tensor& q, const torch
   }
   if (!(p.scale > 0.0) || !std::isfinite(p.scale)) return "scale " + std::to_string(p.scale);
   const c10::cuda::CUDAGuard guard(q.device());
+  int major = 0;
+  C10_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                        q.device().index()));
+  if (major < 9) {
+    return "needs a GPU of compute capability 9.0 or newer (Hopper) for its bulk tensor copies; "
+           "this one is " + std::to_string(major) + ".x";
+  }
+  if (tensor_map_encoder() == nullptr) return "the CUDA driver has no cuTensorMapEncodeTiled";
   cudaFuncAttributes attr;
   if (cudaFuncGetAttributes(&attr, pick_kernel(dt, H, HD)) != cudaSuccess) {
     (void)cudaGetLastError();
@@ -890,7 +1018,12 @@ void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::
               q.device(), "; got ", out.sizes(), " ", out.scalar_type(), " on ", out.device());
   const c10::cuda::CUDAGuard guard(q.device());
   const int64_t B = q.size(0), H = q.size(1), N = q.size(2), HD = q.size(3);
-  const auto qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
+  // Contiguous and 16-byte aligned (the copies' requirement); a misaligned view is copied.
+  auto aligned = [](const torch::Tensor& x) {
+    auto c = x.contiguous();
+    return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
+  };
+  const auto qc = aligned(q), kc = aligned(k), vc = aligned(v);
   if (q.scalar_type() == torch::kBFloat16) {
     const Tables t = make_tables<__nv_bfloat16>(p, H, N, q.scalar_type(), q.device());
     launch<__nv_bfloat16>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
