@@ -256,14 +256,14 @@ __device__ __forceinline__ void load_table(float* dst, const float* src, int row
 
 /// Stage A for one head: the scores of n-tiles [nt_begin, nt_end) of X's 72 columns (PER of
 /// them at most; a shorter range repeats its last n-tile, so the PER units run without a branch
-/// and their products overlap), scaled, zeroed where key > query or outside [0, N) when EDGE
-/// (a separate instantiation: the masks' compares would otherwise be hoisted into every tile),
-/// stored transposed into X[key][h][row]. qh: the head's Q rows; kh: its K rows (X's columns).
-template <int PER, bool EDGE, int HD, typename T>
+/// and their products overlap), scaled and stored transposed into X[key][h][row]. qh: the
+/// head's Q rows; kh: its K rows (X's columns). The tril and the padding are applied afterwards
+/// on the tiles that need them (mask_x): compares here would run on every tile.
+template <int PER, int HD, typename T>
 __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int h, int nt_begin,
-                                            int nt_end, int j0, int i0, int N, float scale) {
+                                            int nt_end, float scale) {
   constexpr int kQStride = HD + 8;
-  const int lane = threadIdx.x % 32, g = lane / 4, qd = lane % 4;
+  const int lane = threadIdx.x % 32;
   uint32_t qf[HD / 16][4];
   const T* qp = qh + (lane % 16) * kQStride + (lane / 16) * 8;
 #pragma unroll
@@ -285,16 +285,24 @@ __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int
   for (int t = 0; t < PER; ++t) {
     const int nt = min(nt_begin + t, nt_end - 1);
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      c[t][e] *= scale;
-      if (EDGE) {
-        const int col = j0 - 4 + nt * 8 + 2 * qd + e % 2, i = i0 + g + 8 * (e / 2);
-        if (!(col >= 0 && col <= i && col < N)) c[t][e] = 0.f;
-      }
-    }
+    for (int e = 0; e < 4; ++e) c[t][e] *= scale;
     // Rows g and g + 8 of keys 2 qd, 2 qd + 1 -> X[key][h][row], one transposed store.
     stsm_x2_trans(Xs + (nt * 8 + lane % 8) * kXCol + h * kXR + 8 * ((lane / 8) % 2),
                   Ops<T>::pack(c[t][0], c[t][1]), Ops<T>::pack(c[t][2], c[t][3]));
+  }
+}
+
+/// Zeroes X[col][ch][row] (every channel) where key j0 - 4 + col is outside [0, N) or after
+/// query i0 + row: the tril and the convolutions' zero padding, on the tiles that reach them.
+template <typename T>
+__device__ __forceinline__ void mask_x(T* Xs, int j0, int i0, int N) {
+  for (int e = threadIdx.x; e < kXN * kSlots; e += kThreads) {
+    const int col = e / kSlots, ch = e % kSlots, key = j0 - 4 + col;
+    T* x = Xs + col * kXCol + ch * kXR;
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      if (key < 0 || key >= N || key > i0 + r) x[r] = T(0.f);
+    }
   }
 }
 
@@ -395,9 +403,11 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   // the bias tables go by cp.async from every thread.
   constexpr int kBW = HD < 64 ? HD : 64;
   const int bh0 = blockIdx.y * H;
+  int next_j0 = 0, next_k = 0;  // the tile and step within it of the next issue(s), s = 0, 1, ...
   auto issue = [&](int s) {
+    const int j0 = next_j0, k = next_k;
+    if (++next_k == per_tile) next_k = 0, next_j0 += kCols;
     if (s < steps) {
-      const int j0 = (s / per_tile) * kCols, k = s % per_tile;
       T* buf = (s & 1) ? buf1 : buf0;
       uint64_t* bar = &bars[s & 1];
       const bool is_k = k < nk;
@@ -465,22 +475,19 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         const int h = h0 + hl;
         const T* qh = Qs + h * kRows * kQStride;
         const T* kh = ks + hl * kXN * HD;
-#define ATTN_SCORE_UNITS(P)                                                                  \
-  if (a_edge) {                                                                              \
-    score_units<P, true, HD>(Xs, qh, kh, h, nt_begin, nt_end, j0, i0, N, a.scale);           \
-  } else {                                                                                   \
-    score_units<P, false, HD>(Xs, qh, kh, h, nt_begin, nt_end, j0, i0, N, a.scale);          \
-  }
         switch (per) {
-          case 9: ATTN_SCORE_UNITS(9) break;
-          case 5: ATTN_SCORE_UNITS(5) break;
-          case 3: ATTN_SCORE_UNITS(3) break;
-          default: ATTN_SCORE_UNITS(2) break;
+          case 9: score_units<9, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
+          case 5: score_units<5, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
+          case 3: score_units<3, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
+          default: score_units<2, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
         }
-#undef ATTN_SCORE_UNITS
       }
     }
     __syncthreads();  // X is complete
+    if (a_edge) {
+      mask_x(Xs, j0, i0, N);
+      __syncthreads();
+    }
 
     // B: this warp's output columns [j0 + 8 warp, + 8): hidden columns jp = j0 + 8 warp - 1 + hh
     // (hh < 10) from X columns jp - 1 .. jp + 1, then logits, all with the 16 query rows as M.
