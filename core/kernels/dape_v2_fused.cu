@@ -212,15 +212,17 @@ __device__ __forceinline__ void tma_load(void* dst, const CUtensorMap* map, int 
       : "memory");
 }
 
-/// Element offset of (row r, 16-byte chunk cd of the head_dim axis) in a head's K or V rows as
-/// the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after the other,
-/// chunk c of row r at c ^ (r % 8) (128-byte swizzle) or c ^ ((r / 2) % 4) (64-byte, HD = 32).
+/// Element offset of (row r8 + l8, 16-byte chunk cbase + cl of the head_dim axis) in a head's K
+/// or V rows as the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after
+/// the other, chunk c of row r at c ^ (r % 8) (128-byte swizzle) or c ^ ((r / 2) % 4) (64-byte,
+/// HD = 32). r8 is a multiple of 8 and cbase a compile-time multiple of 4 (cl, l8 < 4, 8), so
+/// the swizzle depends on the thread only and its part of the offset stays out of the loops.
 template <int HD>
-__device__ __forceinline__ int kv_offset(int r, int cd, int rows) {
+__device__ __forceinline__ int kv_offset(int r8, int l8, int cbase, int cl, int rows) {
   constexpr int kBW = HD < 64 ? HD : 64, kCpb = kBW / 8;
-  const int box = cd / kCpb, c = cd % kCpb;
-  const int sw = kBW == 64 ? (c ^ (r & 7)) : (c ^ ((r >> 1) & 3));
-  return box * rows * kBW + r * kBW + sw * 8;
+  const int box = cbase / kCpb, c = cbase % kCpb + cl;
+  const int sw = kBW == 64 ? (c ^ l8) : (c ^ (l8 >> 1));
+  return box * rows * kBW + (r8 + l8) * kBW + sw * 8;
 }
 
 /// Copies rows [row0, row0 + NROWS) of heads [h0, h0 + nh) into dst[head][row][HD + 8]; rows
@@ -271,12 +273,12 @@ __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int
   float c[PER][4];
 #pragma unroll
   for (int t = 0; t < PER; ++t) {
-    const int nt = min(nt_begin + t, nt_end - 1), r = nt * 8 + lane % 8;
+    const int nt = min(nt_begin + t, nt_end - 1);
     c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < HD / 16; kk += 2) {
       uint32_t b[4];
-      ldsm_x4(b, kh + kv_offset<HD>(r, lane / 8 + 2 * kk, kXN));
+      ldsm_x4(b, kh + kv_offset<HD>(nt * 8, lane % 8, 2 * kk, lane / 8, kXN));
       Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
       Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
     }
@@ -455,6 +457,21 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   for (int q = 0; q < 8; ++q) l_run[q] = 0.f;
   for (int e = tid; e < 32 * 8; e += kThreads) m_s[e] = -INFINITY;
 
+  // Stage A's split of a K group of nh heads: wph = 1 << lw warps a head (8 / nh, one when
+  // nh > 8), each with n-tiles [nt_begin, nt_end) of the 9; the same for every full group.
+  struct Split {
+    int lw, per, nt_begin, nt_end;
+  };
+  auto split_of = [&](int nh) {
+    Split sp;
+    sp.lw = nh <= 1 ? 3 : nh <= 2 ? 2 : nh <= 4 ? 1 : 0;
+    sp.per = sp.lw == 0 ? 9 : sp.lw == 1 ? 5 : sp.lw == 2 ? 3 : 2;  // ceil(9 / wph)
+    sp.nt_begin = (warp & ((1 << sp.lw) - 1)) * sp.per;
+    sp.nt_end = min(kXN / 8, sp.nt_begin + sp.per);
+    return sp;
+  };
+  const Split full_split = split_of(a.k_group);
+
   issue(0);
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
     const int j0 = (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
@@ -465,11 +482,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       wait_step(s0 + k);
       const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
       const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
-      // wph in {8, 4, 2, 1} = 1 << lw: shifts, no division.
-      const int lw = nh <= 1 ? 3 : nh <= 2 ? 2 : nh <= 4 ? 1 : 0;
-      const int per = lw == 0 ? 9 : lw == 1 ? 5 : lw == 2 ? 3 : 2;  // ceil(9 / wph)
-      const int nt_begin = (warp & ((1 << lw) - 1)) * per;
-      const int nt_end = min(kXN / 8, nt_begin + per);
+      const Split sp = nh == a.k_group ? full_split : split_of(nh);
+      const int lw = sp.lw, per = sp.per, nt_begin = sp.nt_begin, nt_end = sp.nt_end;
       if (nt_begin >= nt_end) continue;
       for (int hl = warp >> lw; hl < nh; hl += kWarps >> lw) {
         const int h = h0 + hl;
@@ -655,13 +669,13 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         const int prow = lane % 16;
         const T* ph = Ps + h * kPHead + prow * kCols;
         const T* vh = vs + (h - h0) * kCols * HD;
-        const int vr = (lane % 8) + 8 * ((lane / 8) % 2), vc = 4 * dg + lane / 16;
+        const int vr = 8 * ((lane / 8) % 2), vl = lane % 8, vc = lane / 16;
 #pragma unroll
         for (int kk = 0; kk < kCols / 16; ++kk) {
           uint32_t p[4], b01[4], b23[4];
           ldsm_x4(p, ph + 8 * ((2 * kk + lane / 16) ^ (prow % 8)));
-          ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vc, kCols));
-          ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vc + 2, kCols));
+          ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc, kCols));
+          ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc + 2, kCols));
           Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
           Ops<T>::mma(acc[s][1], p, b01[2], b01[3]);
           Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
