@@ -3,20 +3,23 @@
 // the versions and their timings). One block of 8 warps owns 16 query rows of one sequence and
 // walks the key tiles of 64 columns up to its diagonal. Per tile:
 //  A. scores q k^T * scale of every head over the 72 columns [j0 - 4, j0 + 68) (the tile and the
-//     convolutions' halo, rounded to 8) with mma.sync, written as the channels of X in shared
-//     memory ([column][row][channel]), zero where key > query or outside [0, N) (tril and the
-//     zero padding);
+//     convolutions' halo, rounded to 8) with mma.sync, each head's 16 x 8 pieces stored
+//     transposed (stmatrix) as the channels of X in shared memory ([column][channel][row]);
+//     on the tiles that reach them, key > query and keys outside [0, N) are then zeroed (tril
+//     and the zero padding, mask_x);
 //  B. each warp takes 8 output columns for all 16 rows, with the rows as the M of every product:
 //     conv1 per hidden column as three products [16 rows x 16 score channels] x [16 x 32] (one
 //     per tap) started from a float32 table G of the bias channels' contribution (which
-//     depends on the distance i - j only, see make_tables), LeakyReLU, and the hidden column
-//     kept in registers in the A-operand layout; conv2 as six products [16 x 16] x [16 x 16
-//     heads] started from S + P; the weights live in registers. The tile's maximum of each
+//     depends on the distance i - j only, see tables_kernel), LeakyReLU on packed pairs, and
+//     the hidden column kept in registers in the A-operand layout; conv2 as six products
+//     [16 x 16] x [16 x 16 heads] started from S + P; the weights live in registers; logits in
+//     the log2 domain (log2(e) folded into W2 and the tables). The tile's maximum of each
 //     (row, head) is combined over the warps in shared memory, and each warp writes its
 //     probabilities with 16-byte stores;
 //  C. P V for every head into float32 accumulators in registers, rescaled as the maxima move.
-// K and V rows stream a group of heads at a time through two shared-memory buffers, the next
-// group's copy in flight while the current one is used.
+// K and V stream in a group of heads at a time by bulk tensor copies (TMA, Hopper) into two
+// swizzled shared-memory buffers, one mbarrier each, the next group's copy in flight while the
+// current one is used.
 #include "core/kernels/dape_v2_fused.h"
 
 #include <ATen/cuda/CUDAContext.h>

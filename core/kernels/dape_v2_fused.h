@@ -6,7 +6,8 @@
 // the bias and folds the logits into an online softmax and the product with V. No N x N tensor
 // is stored. bf16/fp16 inputs, float32 accumulation; H <= 16, head_dim 32/64/128, k = 3,
 // width D <= 32, position biases that depend on the distance i - j only (NoPE, RoPE after the
-// rotation, ALiBi, Kerple). dape_v2_fused_ref (dape_v2_fused_ref.cpp) is the plain float64 spec.
+// rotation, ALiBi, Kerple); a GPU of compute capability 9.0 or newer (Hopper: K and V arrive by
+// bulk tensor copies). dape_v2_fused_ref (dape_v2_fused_ref.cpp) is the plain float64 spec.
 #pragma once
 
 #include <string>
