@@ -9,13 +9,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ATTN_BUILD_DIR:-/tmp/attn-gpu-build}
-prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-deps=${ATTN_DEPS_DIR:-$root/.deps}
-extra=()
-[ -f "$deps/json/nlohmann/json.hpp" ] && extra+=(-DATTN_JSON_INCLUDE_DIR="$deps/json")
-[ -f "$deps/googletest/CMakeLists.txt" ] && extra+=(-DATTN_GTEST_SOURCE_DIR="$deps/googletest")
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DATTN_BUILD_UI=OFF \
-  -DCMAKE_PREFIX_PATH="$prefix" "${extra[@]}" "$@"
+. "$root/scripts/gpu_configure.sh"
+gpu_configure "$root" "$build" "$@"
 cmake --build "$build" -j "$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j 4
 if [ "${ATTN_DAPE_BENCH:-0}" = 1 ]; then

@@ -11,13 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ATTN_BUILD_DIR:-/tmp/attn-kernel-build}
 out=${ATTN_OUT:-$build}
 mkdir -p "$out"
-prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-deps=${ATTN_DEPS_DIR:-$root/.deps}
-extra=()
-[ -f "$deps/json/nlohmann/json.hpp" ] && extra+=(-DATTN_JSON_INCLUDE_DIR="$deps/json")
-[ -f "$deps/googletest/CMakeLists.txt" ] && extra+=(-DATTN_GTEST_SOURCE_DIR="$deps/googletest")
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DATTN_BUILD_UI=OFF \
-  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_ARCHITECTURES=90 "${extra[@]}" >"$out/cmake.log"
+. "$root/scripts/gpu_configure.sh"
+gpu_configure "$root" "$build" -DCMAKE_CUDA_ARCHITECTURES=90 >"$out/cmake.log"
 cmake --build "$build" -j "$(nproc)" --target kernel_tests dape_fused_bench >"$out/build.log" 2>&1 ||
   { tail -60 "$out/build.log"; exit 1; }
 timeout 600 "$build/tests/kernels/kernel_tests" --gtest_brief=1
