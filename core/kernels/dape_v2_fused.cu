@@ -10,7 +10,7 @@
 //  B. each warp takes 8 output columns for all 16 rows, with the rows as the M of every product:
 //     conv1 per hidden column as three products [16 rows x 16 score channels] x [16 x 32] (one
 //     per tap) started from a float32 table G of the bias channels' contribution (which
-//     depends on the distance i - j only, see tables_kernel), LeakyReLU on packed pairs, and
+//     depends on the distance i - j only: dape_v2_fused_tables.cu), LeakyReLU on packed pairs, and
 //     the hidden column kept in registers in the A-operand layout; conv2 as six products
 //     [16 x 16] x [16 x 16 heads] started from S + P; the weights live in registers; logits in
 //     the log2 domain (log2(e) folded into W2 and the tables). The tile's maximum of each
@@ -25,10 +25,9 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
-#include <cuda.h>
-#include <cudaTypedefs.h>
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
+
+#include "core/kernels/dape_v2_fused_tables.h"
+#include "core/kernels/hopper.cuh"
 
 #include <cmath>
 #include <sstream>
@@ -37,14 +36,14 @@
 namespace attn {
 namespace {
 
+using namespace hopper;               // Ops, ldmatrix/stmatrix, mbarriers, tma_load, tensor maps
+using namespace dape_v2_fused_detail;  // kSlots, kWidth, kTaps, Tables, make_tables
+
 constexpr int kRows = 16;                // query rows per block
 constexpr int kCols = 64;                // output key columns per tile
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kWc = kCols / kWarps;      // output columns of a warp in stage B (8)
-constexpr int kSlots = 16;               // head channels of a position (H <= 16)
-constexpr int kWidth = 32;               // hidden channels (D <= 32, zero-padded)
-constexpr int kTaps = 3;                 // k
 constexpr int kXN = kCols + 8;           // X columns: keys [j0 - 4, j0 + 68), 9 score n-tiles
 constexpr int kXR = kRows + 8;           // X: [column][channel][kXR rows]: 48-byte channel rows ...
 constexpr int kXCol = kSlots * kXR + 8;  // ... and 784-byte columns: ldmatrix and stmatrix conflict-free
@@ -101,119 +100,6 @@ struct Args {
   int kv_elems;     // elements of each K/V stage buffer
   float scale;
 };
-
-template <typename T>
-struct Ops;
-template <>
-struct Ops<__nv_bfloat16> {
-  static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                             uint32_t b1) {
-    asm(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-        "{%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-  static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<uint32_t*>(&v);
-  }
-  static __device__ __forceinline__ __nv_bfloat16 from(float x) { return __float2bfloat16(x); }
-  static __device__ __forceinline__ float to(__nv_bfloat16 x) { return __bfloat162float(x); }
-  /// LeakyReLU_0.01 of both halves (max(x, 0.01 x) on the packed pair).
-  static __device__ __forceinline__ uint32_t leaky2(uint32_t x) {
-    const __nv_bfloat162 v = *reinterpret_cast<const __nv_bfloat162*>(&x);
-    const __nv_bfloat162 r = __hmax2(v, __hmul2(v, __float2bfloat162_rn(0.01f)));
-    return *reinterpret_cast<const uint32_t*>(&r);
-  }
-};
-template <>
-struct Ops<__half> {
-  static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                             uint32_t b1) {
-    asm(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-        "{%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-  static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<uint32_t*>(&v);
-  }
-  static __device__ __forceinline__ __half from(float x) { return __float2half_rn(x); }
-  static __device__ __forceinline__ float to(__half x) { return __half2float(x); }
-  static __device__ __forceinline__ uint32_t leaky2(uint32_t x) {
-    const __half2 v = *reinterpret_cast<const __half2*>(&x);
-    const __half2 r = __hmax2(v, __hmul2(v, __float2half2_rn(0.01f)));
-    return *reinterpret_cast<const uint32_t*>(&r);
-  }
-};
-
-__device__ __forceinline__ uint32_t smem_addr(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-// Four 8x8 matrices; lane l gives the row address of matrix l / 8, row l % 8.
-__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-__device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-// Two 8x8 matrices stored transposed: lane l (< 16) gives the address of memory row l % 8 of
-// matrix l / 8, which receives column l % 8 of that matrix's fragment.
-__device__ __forceinline__ void stsm_x2_trans(void* p, uint32_t r0, uint32_t r1) {
-  asm volatile("stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 [%0], {%1, %2};\n" ::"r"(
-                   smem_addr(p)),
-               "r"(r0), "r"(r1)
-               : "memory");
-}
-// 2^x (one MUFU.EX2; 2^-inf = 0).
-__device__ __forceinline__ float ex2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-// 16 bytes from src, or zeros where `full` is false (src must still be a valid address).
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool full = true) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
-               "r"(full ? 16 : 0));
-}
-
-// The bulk tensor copies of K and V complete on one mbarrier per stage buffer.
-__device__ __forceinline__ void mbar_init(uint64_t* bar, uint32_t count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count)
-               : "memory");
-}
-__device__ __forceinline__ void mbar_expect_tx(uint64_t* bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_addr(bar)),
-               "r"(bytes)
-               : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
-  uint32_t done = 0;
-  do {
-    asm volatile(
-        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-        " selp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(smem_addr(bar)), "r"(parity)
-        : "memory");
-  } while (!done);
-}
-// One box of a 3-d tensor map (coordinates innermost first) into shared memory.
-__device__ __forceinline__ void tma_load(void* dst, const CUtensorMap* map, int c0, int c1, int c2,
-                                         uint64_t* bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
-      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(smem_addr(dst)),
-      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(smem_addr(bar))
-      : "memory");
-}
 
 /// Element offset of (row r8 + l8, 16-byte chunk cbase + cl of the head_dim axis) in a head's K
 /// or V rows as the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after
@@ -309,27 +195,6 @@ __device__ __forceinline__ void mask_x(T* Xs, int j0, int i0, int N) {
       if (key < 0 || key >= N || key > i0 + r) x[r] = T(0.f);
     }
   }
-}
-
-template <typename T>
-__device__ __forceinline__ float lo_of(uint32_t v);
-template <>
-__device__ __forceinline__ float lo_of<__nv_bfloat16>(uint32_t v) {
-  return __uint_as_float(v << 16);
-}
-template <>
-__device__ __forceinline__ float lo_of<__half>(uint32_t v) {
-  return __half2float(__ushort_as_half(static_cast<unsigned short>(v & 0xffffu)));
-}
-template <typename T>
-__device__ __forceinline__ float hi_of(uint32_t v);
-template <>
-__device__ __forceinline__ float hi_of<__nv_bfloat16>(uint32_t v) {
-  return __uint_as_float(v & 0xffff0000u);
-}
-template <>
-__device__ __forceinline__ float hi_of<__half>(uint32_t v) {
-  return __half2float(__ushort_as_half(static_cast<unsigned short>(v >> 16)));
 }
 
 template <typename T, int HD, int HMAX>
@@ -733,118 +598,6 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 #endif
 }
 
-/// The float32 tables of Args: G (N + 1, 32), G0 (N, 32) and Pb (N, 16), and the packed weights.
-struct Tables {
-  torch::Tensor g, g0, pb, w1, w2;
-};
-
-template <typename T>
-struct TableArgs {
-  const float* w1;     // (D, C_in, 3)
-  const float* b1;     // (D)
-  const float* w2;     // (H, D, 3)
-  const float* b2;     // (H)
-  const float* table;  // (H, >= N), row stride table_stride; null without a bias
-  int64_t table_stride;
-  int H, N, D, c_in;
-  float* g;
-  float* g0;
-  float* pb;
-  T* w1p;  // (3, 32, 16) as Args::w1
-  T* w2p;  // (3, 16, 32) as Args::w2
-};
-
-/// One thread per (row, column s): in float64,
-///   G[col][c]  = b1[c] + sum_{h, tap} W1[c][H + h][tap] P_h(col - tap),  col in [0, N]
-///                (row d + 1 of the kernel's table: distance d = col - 1 >= -1; P_h(< 0) = 0, the
-///                tril, and P_h(>= N) = 0, never read),
-///   G0[i][c]   = G[i + 1][c] - sum_h W1[c][H + h][0] P_h(i + 1)   (key column 0: its left tap
-///                is the zero padding),
-///   Pb[i][h]   = (P_h(i) + b2[h]) log2(e);
-/// and block 0 also packs the weights (zero-padded; W2 times log2(e)).
-template <typename T>
-__global__ void tables_kernel(const TableArgs<T> t) {
-  constexpr double kLog2e = 1.4426950408889634;
-  if (blockIdx.x == 0) {
-    for (int e = threadIdx.x; e < kTaps * kWidth * kSlots; e += blockDim.x) {
-      const int tap = e / (kWidth * kSlots), r = e % (kWidth * kSlots);
-      const int c1 = r / kSlots, h1 = r % kSlots;  // w1p[tap][c1][h1]: score channel h1
-      t.w1p[e] = Ops<T>::from(c1 < t.D && h1 < t.H ? t.w1[(c1 * t.c_in + h1) * kTaps + tap] : 0.f);
-      const int h2 = r / kWidth, c2 = r % kWidth;  // w2p[tap][h2][c2]
-      t.w2p[e] = Ops<T>::from(
-          h2 < t.H && c2 < t.D ? float(t.w2[(h2 * t.D + c2) * kTaps + tap] * kLog2e) : 0.f);
-    }
-  }
-  const int s = threadIdx.x % 32;
-  const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
-  if (row > t.N) return;
-  auto P = [&](int h, int delta) -> double {
-    return t.table != nullptr && delta >= 0 && delta < t.N
-               ? double(t.table[int64_t(h) * t.table_stride + delta])
-               : 0.0;
-  };
-  const int c = s;  // hidden channel
-  if (c < t.D) {
-    const float* w = t.w1 + int64_t(c) * t.c_in * kTaps;
-    double g = t.b1[c], left = 0.0;
-    if (t.table != nullptr) {
-      for (int h = 0; h < t.H; ++h) {
-        const float* wh = w + (t.H + h) * kTaps;
-        for (int tap = 0; tap < kTaps; ++tap) g += double(wh[tap]) * P(h, row - tap);
-        left += double(wh[0]) * P(h, row);
-      }
-    }
-    t.g[int64_t(row) * kWidth + s] = float(g);
-    // G0 row i = row - 1: G row i + 1 = row without the left tap's bias term.
-    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = float(g - left);
-  } else {
-    t.g[int64_t(row) * kWidth + s] = 0.f;
-    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = 0.f;
-  }
-  if (s < kSlots && row < t.N) {
-    const int h = s;
-    t.pb[int64_t(row) * kSlots + s] =
-        h < t.H ? float((P(h, row) + double(t.b2[h])) * kLog2e) : 0.f;
-  }
-}
-template <typename T>
-Tables make_tables(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::ScalarType dtype,
-                   const torch::Device& device) {
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  auto as_f32 = [](const torch::Tensor& x) { return x.to(torch::kFloat32).contiguous(); };
-  const torch::Tensor w1 = as_f32(p.conv1_weight), b1 = as_f32(p.conv1_bias);
-  const torch::Tensor w2 = as_f32(p.conv2_weight), b2 = as_f32(p.conv2_bias);
-  const torch::Tensor table = p.bias_by_distance.defined() ? as_f32(p.bias_by_distance)
-                                                           : torch::Tensor();
-  Tables t;
-  t.g = torch::empty({N + 1, kWidth}, f32);
-  t.g0 = torch::empty({N, kWidth}, f32);
-  t.pb = torch::empty({N, kSlots}, f32);
-  t.w1 = torch::empty({kTaps, kWidth, kSlots}, f32.dtype(dtype));
-  t.w2 = torch::empty({kTaps, kSlots, kWidth}, f32.dtype(dtype));
-  TableArgs<T> a;
-  a.w1 = w1.data_ptr<float>();
-  a.b1 = b1.data_ptr<float>();
-  a.w2 = w2.data_ptr<float>();
-  a.b2 = b2.data_ptr<float>();
-  a.table = table.defined() ? table.data_ptr<float>() : nullptr;
-  a.table_stride = table.defined() ? table.stride(0) : 0;
-  a.H = int(H);
-  a.N = int(N);
-  a.D = int(w1.size(0));
-  a.c_in = int(w1.size(1));
-  a.g = t.g.data_ptr<float>();
-  a.g0 = t.g0.data_ptr<float>();
-  a.pb = t.pb.data_ptr<float>();
-  a.w1p = reinterpret_cast<T*>(t.w1.data_ptr());
-  a.w2p = reinterpret_cast<T*>(t.w2.data_ptr());
-  constexpr int kRowsPerBlock = 8;
-  tables_kernel<T><<<unsigned((N + 1 + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock, 0,
-                     at::cuda::getCurrentCUDAStream()>>>(a);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return t;
-}
-
 template <typename T, int HD, int HMAX>
 const void* kernel_ptr() {
   return reinterpret_cast<const void*>(&dape_v2_fused_kernel<T, HD, HMAX>);
@@ -871,48 +624,6 @@ int group_size(int64_t H, int64_t rows, int64_t head_dim, size_t kv) {
   const int64_t fit = std::max<int64_t>(1, int64_t(kv) / (rows * head_dim * 2));
   const int64_t groups = (H + fit - 1) / fit;
   return int((H + groups - 1) / groups);  // even groups
-}
-
-/// The driver's cuTensorMapEncodeTiled (null where the driver has none).
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
-  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* p = nullptr;
-    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
-#if CUDART_VERSION >= 12050
-    const cudaError_t err =
-        cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault,
-                                         &found);
-#else
-    const cudaError_t err =
-        cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &p, cudaEnableDefault, &found);
-#endif
-    if (err != cudaSuccess || found != cudaDriverEntryPointSuccess) {
-      (void)cudaGetLastError();
-      return PFN_cuTensorMapEncodeTiled_v12000(nullptr);
-    }
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
-  }();
-  return fn;
-}
-
-/// The tensor map of x (B, H, N, HD) as (B * H, N, HD) in boxes of `rows` x min(HD, 64).
-CUtensorMap make_tensor_map(const torch::Tensor& x, int rows) {
-  const int64_t BH = x.size(0) * x.size(1), N = x.size(2), HD = x.size(3);
-  const cuuint64_t dims[3] = {cuuint64_t(HD), cuuint64_t(N), cuuint64_t(BH)};
-  const cuuint64_t strides[2] = {cuuint64_t(HD) * 2, cuuint64_t(N * HD) * 2};  // bytes
-  const cuuint32_t box[3] = {cuuint32_t(std::min<int64_t>(HD, 64)), cuuint32_t(rows), 1};
-  const cuuint32_t unit[3] = {1, 1, 1};
-  CUtensorMap map;
-  const CUresult r = tensor_map_encoder()(
-      &map,
-      x.scalar_type() == torch::kBFloat16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                          : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-      3, x.data_ptr(), dims, strides, box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE,
-      HD >= 64 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
-      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  TORCH_CHECK(r == CUDA_SUCCESS, "dape_v2_fused: cuTensorMapEncodeTiled failed (", int(r),
-              ") for ", x.sizes());
-  return map;
 }
 
 template <typename T>
@@ -1049,10 +760,10 @@ void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::
   };
   const auto qc = aligned(q), kc = aligned(k), vc = aligned(v);
   if (q.scalar_type() == torch::kBFloat16) {
-    const Tables t = make_tables<__nv_bfloat16>(p, H, N, q.scalar_type(), q.device());
+    const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
     launch<__nv_bfloat16>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
   } else {
-    const Tables t = make_tables<__half>(p, H, N, q.scalar_type(), q.device());
+    const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
     launch<__half>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
   }
 }

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+// The per-call tables of the fused DAPE V2 kernel (dape_v2_fused.cu, internal to core/kernels):
+// the bias channels' share of conv1 by distance (G, G0), the logit bias by distance (Pb) and the
+// packed convolution weights, computed by one small CUDA kernel in float64.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "core/kernels/dape_v2_fused.h"
+
+namespace attn::dape_v2_fused_detail {
+
+constexpr int kSlots = 16;  // head channels of a position (H <= 16)
+constexpr int kWidth = 32;  // hidden channels (D <= 32, zero-padded)
+constexpr int kTaps = 3;    // k
+
+/// G (N + 1, 32): row d + 1 = conv1 bias + the bias channels' share at distance d >= -1;
+/// G0 (N, 32): the same for key column 0 (its left tap is padding); Pb (N, 16): (P_h(d) + conv2
+/// bias) * log2(e); w1 (3, 32, 16) [tap][hidden][score channel] and w2 (3, 16, 32)
+/// [tap][head][hidden] * log2(e) in the kernel's dtype, zero-padded. All on `device`.
+struct Tables {
+  torch::Tensor g, g0, pb, w1, w2;
+};
+Tables make_tables(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::ScalarType dtype,
+                   const torch::Device& device);
+
+}  // namespace attn::dape_v2_fused_detail
