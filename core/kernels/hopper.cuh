@@ -152,7 +152,7 @@ __device__ __forceinline__ float hi_of<__half>(uint32_t v) {
 }
 
 /// The driver's cuTensorMapEncodeTiled (null where the driver has none).
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+inline PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
     void* p = nullptr;
     cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
@@ -174,7 +174,7 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
 }
 
 /// The tensor map of x (B, H, N, HD) as (B * H, N, HD) in boxes of `rows` x min(HD, 64).
-CUtensorMap make_tensor_map(const torch::Tensor& x, int rows) {
+inline CUtensorMap make_tensor_map(const torch::Tensor& x, int rows) {
   const int64_t BH = x.size(0) * x.size(1), N = x.size(2), HD = x.size(3);
   const cuuint64_t dims[3] = {cuuint64_t(HD), cuuint64_t(N), cuuint64_t(BH)};
   const cuuint64_t strides[2] = {cuuint64_t(HD) * 2, cuuint64_t(N * HD) * 2};  // bytes
