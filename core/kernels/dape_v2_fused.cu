@@ -31,7 +31,6 @@
 
 #include <cmath>
 #include <sstream>
-#include <vector>
 
 namespace attn {
 namespace {
