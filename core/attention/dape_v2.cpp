@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/attention/dape_v2.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/attention/registry.h"
@@ -49,11 +50,14 @@ torch::Tensor DapeV2Impl::logits(const Chunk& c) {
 }
 
 bool DapeV2Impl::uses_fused_kernel(const torch::Tensor& x, const AttentionInputs& in) const {
+  return fused_kernel_applies(x) && !(in.sink && in.sink->wants(in.layer));
+}
+
+bool DapeV2Impl::fused_kernel_applies(const torch::Tensor& x) const {
 #ifdef ATTN_WITH_CUDA_KERNELS
   const auto dt = x.scalar_type();
   if (!x.is_cuda() || (dt != torch::kBFloat16 && dt != torch::kHalf)) return false;
   if (torch::GradMode::is_enabled()) return false;         // the kernel has no backward
-  if (in.sink && in.sink->wants(in.layer)) return false;   // the stage maps need the reference
   if (!tril_ || kernel_ != 3 || width_ > 32 || n_head_ > 16) return false;
   if (head_dim_ != 32 && head_dim_ != 64 && head_dim_ != 128) return false;
   // The kernel reads the bias as a function of the distance i - j (FIRE's also depends on i).
@@ -66,7 +70,10 @@ bool DapeV2Impl::uses_fused_kernel(const torch::Tensor& x, const AttentionInputs
 
 torch::Tensor DapeV2Impl::forward(const torch::Tensor& x, const AttentionInputs& in) {
 #ifdef ATTN_WITH_CUDA_KERNELS
-  if (uses_fused_kernel(x, in)) {
+  // A sink on this layer: fused only when all it wants is pooled views the kernel can make.
+  const bool traced = in.sink && in.sink->wants(in.layer);
+  const auto requests = traced ? in.sink->pooled_requests(in.layer) : std::vector<PooledRequest>{};
+  if (fused_kernel_applies(x) && (!traced || !requests.empty())) {
     if (in.cancel && in.cancel->load()) throw Cancelled();
     const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
     auto heads = [&](const torch::Tensor& t) {
@@ -87,7 +94,22 @@ torch::Tensor DapeV2Impl::forward(const torch::Tensor& x, const AttentionInputs&
       // The last row's bias, (H, 1, N) over keys 0..N-1, reversed: column d is distance d.
       p.bias_by_distance = pe->bias(N - 1, N, N).select(1, 0).flip({-1}).to(torch::kFloat32);
     }
-    if (dape_v2_fused_supported(q, k, v, p)) {
+    std::vector<DapeV2FusedView> views;
+    for (const auto& r : requests) {
+      DapeV2FusedView w;
+      w.stage = r.stage;
+      w.q0 = r.q0, w.q1 = r.q1, w.k0 = r.k0, w.k1 = r.k1, w.step = r.step;
+      w.mean = r.mean;
+      views.push_back(w);
+    }
+    const bool viewable = std::all_of(views.begin(), views.end(), [&](const DapeV2FusedView& w) {
+      return dape_v2_fused_view_unsupported_reason(q, k, p, w).empty();
+    });
+    if (viewable && dape_v2_fused_supported(q, k, v, p)) {
+      for (size_t i = 0; i < views.size(); ++i) {
+        if (in.cancel && in.cancel->load()) throw Cancelled();
+        in.sink->on_pooled(in.layer, requests[i], dape_v2_fused_view(q, k, p, views[i]));
+      }
       auto out = dape_v2_fused(q, k, v, p);                         // (B, H, N, head_dim)
       return o_proj->forward(out.transpose(1, 2).reshape({B, N, C}));
     }

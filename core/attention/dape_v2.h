@@ -18,12 +18,17 @@ class DapeV2Impl : public ScoreAttentionImpl {
              bool tril);
   std::string name() const override { return "dape_v2"; }
   /// Runs the fused CUDA kernel (core/kernels/dape_v2_fused.h) where uses_fused_kernel() holds
-  /// and the kernel supports the shapes and the GPU; the chunked reference path otherwise.
+  /// and the kernel supports the shapes and the GPU; the chunked reference path otherwise. A
+  /// sink on this layer that wants only pooled views the kernel can make (logits or probs,
+  /// cells of 16 tokens or more: long-input overviews) gets them from the kernel's view passes
+  /// (on_pooled) and the layer still runs fused; any other sink gets the reference path's rows.
   torch::Tensor forward(const torch::Tensor& x, const AttentionInputs& in) override;
-  /// Whether forward() takes the fused kernel for x and in: built with the CUDA kernels, no
-  /// gradient (grad mode off), x in bfloat16 or float16 on CUDA, no stage sink on this layer
-  /// (stage maps need the reference path), tril, k = 3, width <= 32, n_head <= 16, head_dim
-  /// 32/64/128 and an encoding whose bias depends on i - j only (NoPE, RoPE, ALiBi, Kerple).
+  /// Whether forward() may take the fused kernel for x, sinks aside: built with the CUDA
+  /// kernels, no gradient (grad mode off), x in bfloat16 or float16 on CUDA, tril, k = 3,
+  /// width <= 32, n_head <= 16, head_dim 32/64/128 and an encoding whose bias depends on i - j
+  /// only (NoPE, RoPE, ALiBi, Kerple).
+  bool fused_kernel_applies(const torch::Tensor& x) const;
+  /// fused_kernel_applies(x) and no sink wants this layer.
   bool uses_fused_kernel(const torch::Tensor& x, const AttentionInputs& in) const;
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};

@@ -7,10 +7,22 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
 namespace attn {
+
+/// A pooled view a sink would take in place of a stage's rows, which a fused kernel can make
+/// without the rows ever existing: queries [q0, q1) x keys [k0, k1) in cells of step x step
+/// tokens, each the entry of largest magnitude with its sign (mean = false) or the mean of its
+/// causal entries. `id` is the sink's own.
+struct PooledRequest {
+  size_t id = 0;
+  std::string stage;
+  int64_t q0 = 0, q1 = 0, k0 = 0, k1 = 0, step = 1;
+  bool mean = false;
+};
 
 class StageSink {
  public:
@@ -25,6 +37,12 @@ class StageSink {
                         int64_t row_begin) = 0;
   /// Whether the sink wants this stage at all; others are not even masked for it.
   virtual bool wants_stage(const std::string& stage) const { return true; }
+  /// Everything the sink wants of this layer as pooled views, or nothing when it wants the
+  /// rows. A layer that can make every one of these may answer with on_pooled, once each, and
+  /// stream no rows (nor q and k); otherwise it streams the rows as usual.
+  virtual std::vector<PooledRequest> pooled_requests(int64_t layer) const { return {}; }
+  /// The view of request r: (H, rows, cols) float32, NaN in cells without a causal entry.
+  virtual void on_pooled(int64_t layer, const PooledRequest& r, const torch::Tensor& view) {}
 };
 
 /// What a forward pass passes down to every attention layer.

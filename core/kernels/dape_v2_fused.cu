@@ -30,6 +30,7 @@
 #include "core/kernels/hopper.cuh"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace attn {
@@ -98,7 +99,29 @@ struct Args {
   int H, N, k_group, v_group;
   int kv_elems;     // elements of each K/V stage buffer
   float scale;
+  int row_block0;   // the launch's first block of 16 query rows
+  // Analysis launches (dape_v2_fused_view) only: pass 0 writes each query row's softmax
+  // statistics; passes 1 (logits) and 2 (probs) pool the window's entries into its cells.
+  int pass, mean;
+  int q0, q1, k0, k1, step, rows, cols;
+  float2* stats;    // (H, N): (maximum in log2 units, sum of 2^(logit - maximum)) of a row
+  float* cell_hi;   // (H, rows, cols): maxima (Extreme)
+  float* cell_lo;   // minima (Extreme, logits)
+  double* cell_sum; // sums (Mean)
 };
+
+/// Float maximum and minimum by integer atomics (ordered as signed ints when non-negative, as
+/// unsigned ints reversed when negative); v must not be NaN, -0 is taken as +0.
+__device__ __forceinline__ void atomic_max_float(float* a, float v) {
+  v += 0.f;
+  if (v >= 0.f) atomicMax(reinterpret_cast<int*>(a), __float_as_int(v));
+  else atomicMin(reinterpret_cast<unsigned*>(a), __float_as_uint(v));
+}
+__device__ __forceinline__ void atomic_min_float(float* a, float v) {
+  v += 0.f;
+  if (v >= 0.f) atomicMin(reinterpret_cast<int*>(a), __float_as_int(v));
+  else atomicMax(reinterpret_cast<unsigned*>(a), __float_as_uint(v));
+}
 
 /// Element offset of (row r8 + l8, 16-byte chunk cbase + cl of the head_dim axis) in a head's K
 /// or V rows as the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after
@@ -196,7 +219,107 @@ __device__ __forceinline__ void mask_x(T* Xs, int j0, int i0, int N) {
   }
 }
 
-template <typename T, int HD, int HMAX>
+/// A pooling pass's use of one tile: this warp's logits lg (log2 units, -inf where masked) of
+/// output columns j0 + 8 warp + cj become entries (logits in natural units, or probabilities
+/// from the row statistics st_m, st_il), which fold into the cells of the window: per thread
+/// into two column slots (a warp's 8 columns meet at most two cells, step >= 16), then into the
+/// two row slots, then over the warp's 8 rows g by shuffles; lanes 0..3 add them to the cells
+/// with atomics (maxima and minima, or float64 sums for the mean).
+template <typename T>
+__device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const Args<T>& a,
+                                           int j0, int rc0, const bool (&row_in)[2],
+                                           const int (&rslot)[2], const float (&st_m)[8],
+                                           const float (&st_il)[8]) {
+  constexpr float kLn2 = 0.6931471805599453f;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, qd = lane % 4;
+  const bool mean = a.mean != 0, probs = a.pass == 2, with_lo = !mean && !probs;
+  const float id_hi = mean ? 0.f : -INFINITY, id_lo = INFINITY;
+  const int cfirst = j0 + 8 * warp;
+  const int cc0 = (max(cfirst, a.k0) - a.k0) / a.step;
+  const int cb = a.k0 + (cc0 + 1) * a.step;  // columns >= cb lie in the next cell
+  float hi[2][2][4], lo[2][2][4];            // [column slot][nt][c]
+#pragma unroll
+  for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+      for (int c = 0; c < 4; ++c) hi[cs][nt][c] = id_hi, lo[cs][nt][c] = id_lo;
+#pragma unroll
+  for (int cj = 0; cj < kWc; ++cj) {
+    const int col = cfirst + cj;
+    const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        const float l2 = lg[cj][nt][c];
+        const bool ok = col_in && row_in[c / 2] && l2 != -INFINITY;
+        const int q = 4 * nt + c;
+        const float x = probs ? ex2(l2 - st_m[q]) * st_il[q] : l2 * kLn2;
+        const float xh = ok ? x : id_hi;
+        if (mean) {
+          hi[0][nt][c] += next ? 0.f : xh;
+          hi[1][nt][c] += next ? xh : 0.f;
+        } else {
+          hi[0][nt][c] = fmaxf(hi[0][nt][c], next ? id_hi : xh);
+          hi[1][nt][c] = fmaxf(hi[1][nt][c], next ? xh : id_hi);
+          if (with_lo) {
+            const float xl = ok ? x : id_lo;
+            lo[0][nt][c] = fminf(lo[0][nt][c], next ? id_lo : xl);
+            lo[1][nt][c] = fminf(lo[1][nt][c], next ? xl : id_lo);
+          }
+        }
+      }
+    }
+  }
+  // Rows: the thread's rows g (c < 2) and g + 8 into their slots, then over the 8 rows g.
+  auto fold = [&](float x, float y, bool is_hi) {
+    return mean ? x + y : is_hi ? fmaxf(x, y) : fminf(x, y);
+  };
+  float rh_[2][2][2][2], rl_[2][2][2][2];  // [row slot][column slot][nt][e]
+#pragma unroll
+  for (int rs = 0; rs < 2; ++rs)
+#pragma unroll
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const bool r0 = rslot[0] == rs, r1 = rslot[1] == rs;
+          float x = fold(r0 ? hi[cs][nt][e] : id_hi, r1 ? hi[cs][nt][2 + e] : id_hi, true);
+          float y = fold(r0 ? lo[cs][nt][e] : id_lo, r1 ? lo[cs][nt][2 + e] : id_lo, false);
+#pragma unroll
+          for (int o = 4; o < 32; o *= 2) {
+            x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
+            if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
+          }
+          rh_[rs][cs][nt][e] = x, rl_[rs][cs][nt][e] = y;
+        }
+  if (lane >= 4) return;
+#pragma unroll
+  for (int rs = 0; rs < 2; ++rs)
+#pragma unroll
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int head = 8 * nt + 2 * qd + e, r = rc0 + rs, c = cc0 + cs;
+          if (head >= a.H || r >= a.rows || c >= a.cols) continue;
+          const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
+          const float x = rh_[rs][cs][nt][e], y = rl_[rs][cs][nt][e];
+          if (mean) {
+            if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
+          } else {
+            if (x != -INFINITY) atomic_max_float(a.cell_hi + idx, x);
+            if (with_lo && y != INFINITY) atomic_min_float(a.cell_lo + idx, y);
+          }
+        }
+}
+
+/// kAnalysis = false: the forward pass. kAnalysis = true: a pass of dape_v2_fused_view (a.pass):
+/// the same tiles without P V, ending in the row statistics (pass 0) or in pooled cells.
+template <typename T, int HD, int HMAX, bool kAnalysis>
 __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid_constant__ Args<T> a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
   __trap();  // the host never launches it there (dape_v2_fused_unsupported_reason)
@@ -224,7 +347,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, qd = lane % 4;
   const int H = a.H, N = a.N;
-  const int i0 = (gridDim.x - 1 - blockIdx.x) * kRows;  // the longest rows start first
+  const int i0 = (a.row_block0 + gridDim.x - 1 - blockIdx.x) * kRows;  // longest rows first
+  const bool pooling = kAnalysis && a.pass > 0;
   const size_t batch = size_t(blockIdx.y) * H * N * HD;
   const T* qb = a.q + batch;
 
@@ -265,14 +389,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 
   // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
   // the tile's bias tables), then nv groups of V rows; step s+1 is issued before step s runs.
-  const int nk = (H + a.k_group - 1) / a.k_group, nv = (H + a.v_group - 1) / a.v_group;
+  // A pooling pass walks only the tiles whose columns meet the window's keys [k0, k1).
+  const int nk = (H + a.k_group - 1) / a.k_group, nv = kAnalysis ? 0 : (H + a.v_group - 1) / a.v_group;
   const int per_tile = nk + nv, key_end = min(i0 + kRows, N);
-  const int steps = ((key_end + kCols - 1) / kCols) * per_tile;
+  const int j_begin = pooling ? (a.k0 / kCols) * kCols : 0;
+  const int j_end = pooling ? min(key_end, a.k1) : key_end;
+  const int steps = j_end > j_begin ? ((j_end - j_begin + kCols - 1) / kCols) * per_tile : 0;
   // Thread 0 issues the step's K or V boxes (one bulk tensor copy per head and 64 columns);
   // the bias tables go by cp.async from every thread.
   constexpr int kBW = HD < 64 ? HD : 64;
   const int bh0 = blockIdx.y * H;
-  int next_j0 = 0, next_k = 0;  // the tile and step within it of the next issue(s), s = 0, 1, ...
+  int next_j0 = j_begin, next_k = 0;  // the tile and step within it of the next issue(s)
   auto issue = [&](int s) {
     const int j0 = next_j0, k = next_k;
     if (++next_k == per_tile) next_k = 0, next_j0 += kCols;
@@ -303,12 +430,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
   // Step s has landed and every thread is done with step s - 1 (so with the buffer and, at a
-  // tile's first step, the tables that step s + 1 overwrites); then s + 1 goes in flight.
-  auto wait_step = [&](int s) {
+  // tile's first step, the tables that step s + 1 overwrites); then s + 1 goes in flight. An
+  // analysis pass has no V steps, so its next tile's first step (which brings that tile's
+  // tables) waits until this tile's stage B is done with the tables (end of the tile loop).
+  auto wait_step = [&](int s, bool issue_next) {
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");
     mbar_wait(&bars[s & 1], uint32_t(s >> 1) & 1u);  // the (s / 2)-th use of this buffer
     __syncthreads();
-    issue(s + 1);
+    if (issue_next) issue(s + 1);
   };
 
   float acc[kTasks][4][4];
@@ -339,14 +468,40 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   };
   const Split full_split = split_of(a.k_group);
 
+  // Pooling passes: this thread's rows g and g + 8 (inside the window or not, and their cell
+  // relative to the block's first, rc0: a block's 16 rows meet at most two cells as step >= 16)
+  // and, for probs, their statistics from pass 0.
+  int rc0 = 0;
+  bool row_in[2] = {false, false};
+  int rslot[2] = {0, 0};
+  float st_m[8], st_il[8];
+  if (pooling) {
+    rc0 = (max(i0, a.q0) - a.q0) / a.step;
+#pragma unroll
+    for (int rh = 0; rh < 2; ++rh) {
+      const int r = i0 + g + 8 * rh;
+      row_in[rh] = r >= a.q0 && r < a.q1;
+      rslot[rh] = row_in[rh] ? (r - a.q0) / a.step - rc0 : 0;
+    }
+#pragma unroll
+    for (int q = 0; q < 8; ++q) {
+      const int head = 8 * (q / 4) + 2 * qd + q % 2, i = i0 + g + 8 * ((q % 4) / 2);
+      st_m[q] = 0.f, st_il[q] = 0.f;
+      if (a.pass == 2 && head < H && i < N) {
+        const float2 st = a.stats[size_t(head) * N + i];
+        st_m[q] = st.x, st_il[q] = 1.f / st.y;
+      }
+    }
+  }
+
   issue(0);
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
-    const int j0 = (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
+    const int j0 = j_begin + (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
     // A: scores of [j0 - 4, j0 + 68) into X. Per K group of nh heads each head has
     // wph = 8 / nh warps (one when nh > 8), which split its 9 n-tiles of 8 keys.
     const bool a_edge = j0 - 4 < 0 || j0 + kXN - 4 > i0 || j0 + kXN - 4 > N;
     for (int k = 0; k < nk; ++k) {
-      wait_step(s0 + k);
+      wait_step(s0 + k, !kAnalysis || k + 1 < nk);
       const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
       const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
       const Split sp = nh == a.k_group ? full_split : split_of(nh);
@@ -455,8 +610,10 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     }
-    // Softmax: the tile's maximum of each pair over all warps, then this warp's probabilities.
-    {
+    if (pooling) {
+      pool_cells(lg, a, j0, rc0, row_in, rslot, st_m, st_il);
+    } else {
+      // Softmax: the tile's maximum of each pair over all warps, then this warp's probabilities.
       float mx[8];
 #pragma unroll
       for (int q = 0; q < 8; ++q) {
@@ -511,47 +668,54 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           pk[cj / 2] = Ops<T>::pack(p0, p1);
         }
         l_run[q] = l_run[q] * alpha + sum;
-        if (warp == 0) alpha_s[head * kRows + row] = alpha;
-        *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kCols + 8 * (warp ^ (row % 8))) =
-            make_uint4(pk[0], pk[1], pk[2], pk[3]);
+        if constexpr (!kAnalysis) {
+          if (warp == 0) alpha_s[head * kRows + row] = alpha;
+          *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kCols + 8 * (warp ^ (row % 8))) =
+              make_uint4(pk[0], pk[1], pk[2], pk[3]);
+        }
       }
     }
-
-    for (int k = 0; k < nv; ++k) {  // C: P V
-      wait_step(s0 + nk + k);
-      const int h0 = k * a.v_group, nh = min(a.v_group, H - h0);
-      const T* vs = ((s0 + nk + k) & 1) ? buf1 : buf0;
+    if constexpr (kAnalysis) {  // the next tile's first step, now that stage B is done
+      __syncthreads();
+      issue(s0 + per_tile);
+    } else {
+      for (int k = 0; k < nv; ++k) {  // C: P V
+        wait_step(s0 + nk + k, true);
+        const int h0 = k * a.v_group, nh = min(a.v_group, H - h0);
+        const T* vs = ((s0 + nk + k) & 1) ? buf1 : buf0;
 #pragma unroll
-      for (int s = 0; s < kTasks; ++s) {
-        const int t = warp + kWarps * s, h = t / kGroups, dg = t % kGroups;
-        if (h < h0 || h >= h0 + nh) continue;
-        const float al0 = alpha_s[h * kRows + g], al1 = alpha_s[h * kRows + g + 8];
+        for (int s = 0; s < kTasks; ++s) {
+          const int t = warp + kWarps * s, h = t / kGroups, dg = t % kGroups;
+          if (h < h0 || h >= h0 + nh) continue;
+          const float al0 = alpha_s[h * kRows + g], al1 = alpha_s[h * kRows + g + 8];
 #pragma unroll
-        for (int n = 0; n < 4; ++n) {
-          acc[s][n][0] *= al0;
-          acc[s][n][1] *= al0;
-          acc[s][n][2] *= al1;
-          acc[s][n][3] *= al1;
-        }
-        const int prow = lane % 16;
-        const T* ph = Ps + h * kPHead + prow * kCols;
-        const T* vh = vs + (h - h0) * kCols * HD;
-        const int vr = 8 * ((lane / 8) % 2), vl = lane % 8, vc = lane / 16;
+          for (int n = 0; n < 4; ++n) {
+            acc[s][n][0] *= al0;
+            acc[s][n][1] *= al0;
+            acc[s][n][2] *= al1;
+            acc[s][n][3] *= al1;
+          }
+          const int prow = lane % 16;
+          const T* ph = Ps + h * kPHead + prow * kCols;
+          const T* vh = vs + (h - h0) * kCols * HD;
+          const int vr = 8 * ((lane / 8) % 2), vl = lane % 8, vc = lane / 16;
 #pragma unroll
-        for (int kk = 0; kk < kCols / 16; ++kk) {
-          uint32_t p[4], b01[4], b23[4];
-          ldsm_x4(p, ph + 8 * ((2 * kk + lane / 16) ^ (prow % 8)));
-          ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc, kCols));
-          ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc + 2, kCols));
-          Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
-          Ops<T>::mma(acc[s][1], p, b01[2], b01[3]);
-          Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
-          Ops<T>::mma(acc[s][3], p, b23[2], b23[3]);
+          for (int kk = 0; kk < kCols / 16; ++kk) {
+            uint32_t p[4], b01[4], b23[4];
+            ldsm_x4(p, ph + 8 * ((2 * kk + lane / 16) ^ (prow % 8)));
+            ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc, kCols));
+            ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc + 2, kCols));
+            Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
+            Ops<T>::mma(acc[s][1], p, b01[2], b01[3]);
+            Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
+            Ops<T>::mma(acc[s][3], p, b23[2], b23[3]);
+          }
         }
       }
     }
   }
   asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+  if (pooling) return;
 
   // The row sums: this warp's partial sums, added over the warps.
   {
@@ -574,9 +738,18 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         const int nt = q / 4, c = q % 4;
         l_s[(8 * nt + 2 * qd + c % 2) * kRows + g + 8 * (c / 2)] = l[q];
       }
+      if constexpr (kAnalysis) {  // pass 0: the rows' statistics (the final maxima in m_s)
+        const float* mf = m_s + (((steps / per_tile) & 1) * 32 + lane) * 8;
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+          const int head = 8 * (q / 4) + 2 * qd + q % 2, i = i0 + g + 8 * ((q % 4) / 2);
+          if (head < H && i < N) a.stats[size_t(head) * N + i] = make_float2(mf[q], l[q]);
+        }
+      }
     }
     __syncthreads();
   }
+  if constexpr (kAnalysis) return;
   T* ob = a.out + batch;
 #pragma unroll
   for (int s = 0; s < kTasks; ++s) {
@@ -598,15 +771,16 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 }
 
 template <typename T, int HD, int HMAX>
-const void* kernel_ptr() {
-  return reinterpret_cast<const void*>(&dape_v2_fused_kernel<T, HD, HMAX>);
+const void* kernel_ptr(bool analysis) {
+  return analysis ? reinterpret_cast<const void*>(&dape_v2_fused_kernel<T, HD, HMAX, true>)
+                  : reinterpret_cast<const void*>(&dape_v2_fused_kernel<T, HD, HMAX, false>);
 }
 
 template <typename T>
-const void* pick_kernel(int64_t H, int64_t HD) {
+const void* pick_kernel(int64_t H, int64_t HD, bool analysis = false) {
   const int hmax = H <= 8 ? 8 : (H <= 12 ? 12 : 16);
 #define ATTN_DAPE_CASE(hd, hm) \
-  if (HD == hd && hmax == hm) return kernel_ptr<T, hd, hm>();
+  if (HD == hd && hmax == hm) return kernel_ptr<T, hd, hm>(analysis);
   ATTN_DAPE_CASE(32, 8) ATTN_DAPE_CASE(32, 12) ATTN_DAPE_CASE(32, 16)
   ATTN_DAPE_CASE(64, 8) ATTN_DAPE_CASE(64, 12) ATTN_DAPE_CASE(64, 16)
   ATTN_DAPE_CASE(128, 8) ATTN_DAPE_CASE(128, 12) ATTN_DAPE_CASE(128, 16)
@@ -625,42 +799,86 @@ int group_size(int64_t H, int64_t rows, int64_t head_dim, size_t kv) {
   return int((H + groups - 1) / groups);  // even groups
 }
 
+/// The arguments every launch shares (tensor maps, tables, stage buffers) and the launch.
+template <typename T>
+struct Launch {
+  Args<T> a{};
+  const void* fn = nullptr;
+  size_t smem = 0;
+
+  Launch(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const Tables& t,
+         int64_t H, int64_t N, int64_t HD, double scale, bool analysis) {
+    a.tmap_k = make_tensor_map(k, kXN);
+    a.tmap_v = make_tensor_map(v, kCols);
+    a.q = reinterpret_cast<const T*>(q.data_ptr());
+    a.k = reinterpret_cast<const T*>(k.data_ptr());
+    a.v = reinterpret_cast<const T*>(v.data_ptr());
+    a.w1 = reinterpret_cast<const T*>(t.w1.data_ptr());
+    a.w2 = reinterpret_cast<const T*>(t.w2.data_ptr());
+    a.g = t.g.data_ptr<float>();
+    a.g0 = t.g0.data_ptr<float>();
+    a.pb = t.pb.data_ptr<float>();
+    a.H = int(H);
+    a.N = int(N);
+    int optin = 0;
+    C10_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                          q.device().index()));
+    const size_t kv = kv_bytes(H, HD, size_t(optin));
+    TORCH_INTERNAL_ASSERT(kv > 0);
+    a.kv_elems = int(kv / sizeof(T));
+    a.k_group = group_size(H, kXN, HD, kv);
+    a.v_group = group_size(H, kCols, HD, kv);
+    a.scale = float(scale);
+    fn = pick_kernel<T>(H, HD, analysis);
+    TORCH_INTERNAL_ASSERT(fn != nullptr);
+    smem = smem_bytes(H, HD, kv);
+    C10_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  }
+
+  /// Row blocks [block0, block0 + blocks) of each of B sequences.
+  void run(int64_t block0, int64_t blocks, int64_t B) {
+    a.row_block0 = int(block0);
+    const dim3 grid{unsigned(blocks), unsigned(B)};
+    void* params[] = {&a};
+    C10_CUDA_CHECK(cudaLaunchKernel(fn, grid, dim3(kThreads), params, smem,
+                                    at::cuda::getCurrentCUDAStream()));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+};
+
 template <typename T>
 void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
             const torch::Tensor& v, const Tables& t, int64_t B, int64_t H, int64_t N,
             int64_t HD, double scale) {
-  Args<T> a;
-  a.tmap_k = make_tensor_map(k, kXN);
-  a.tmap_v = make_tensor_map(v, kCols);
-  a.q = reinterpret_cast<const T*>(q.data_ptr());
-  a.k = reinterpret_cast<const T*>(k.data_ptr());
-  a.v = reinterpret_cast<const T*>(v.data_ptr());
-  a.out = reinterpret_cast<T*>(out.data_ptr());
-  a.w1 = reinterpret_cast<const T*>(t.w1.data_ptr());
-  a.w2 = reinterpret_cast<const T*>(t.w2.data_ptr());
-  a.g = t.g.data_ptr<float>();
-  a.g0 = t.g0.data_ptr<float>();
-  a.pb = t.pb.data_ptr<float>();
-  a.H = int(H);
-  a.N = int(N);
-  int optin = 0;
-  C10_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
-                                        q.device().index()));
-  const size_t kv = kv_bytes(H, HD, size_t(optin));
-  TORCH_INTERNAL_ASSERT(kv > 0);
-  a.kv_elems = int(kv / sizeof(T));
-  a.k_group = group_size(H, kXN, HD, kv);
-  a.v_group = group_size(H, kCols, HD, kv);
-  a.scale = float(scale);
-  const void* fn = pick_kernel<T>(H, HD);
-  TORCH_INTERNAL_ASSERT(fn != nullptr);
-  const size_t smem = smem_bytes(H, HD, kv);
-  C10_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  const dim3 grid(unsigned((N + kRows - 1) / kRows), unsigned(B));
-  void* params[] = {&a};
-  C10_CUDA_CHECK(cudaLaunchKernel(fn, grid, dim3(kThreads), params, smem,
-                                  at::cuda::getCurrentCUDAStream()));
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  Launch<T> l(q, k, v, t, H, N, HD, scale, false);
+  l.a.out = reinterpret_cast<T*>(out.data_ptr());
+  l.run(0, (N + kRows - 1) / kRows, B);
+}
+
+/// The passes of dape_v2_fused_view into the cell accumulators (hi, lo, sum: defined as the
+/// pool and stage need them).
+template <typename T>
+void launch_view(const torch::Tensor& q, const torch::Tensor& k, const Tables& t, int64_t H,
+                 int64_t N, int64_t HD, double scale, const DapeV2FusedView& w, int64_t rows,
+                 int64_t cols, torch::Tensor& hi, torch::Tensor& lo, torch::Tensor& sum) {
+  Launch<T> l(q, k, k, t, H, N, HD, scale, true);
+  auto& a = l.a;
+  a.mean = w.mean ? 1 : 0;
+  a.q0 = int(w.q0), a.q1 = int(w.q1), a.k0 = int(w.k0), a.k1 = int(w.k1), a.step = int(w.step);
+  a.rows = int(rows), a.cols = int(cols);
+  a.cell_hi = hi.defined() ? hi.data_ptr<float>() : nullptr;
+  a.cell_lo = lo.defined() ? lo.data_ptr<float>() : nullptr;
+  a.cell_sum = sum.defined() ? sum.data_ptr<double>() : nullptr;
+  const int64_t b0 = w.q0 / kRows, blocks = (w.q1 + kRows - 1) / kRows - b0;
+  torch::Tensor stats;
+  if (w.stage == "probs") {
+    stats = torch::empty({H, N, 2}, q.options().dtype(torch::kFloat32));
+    a.stats = reinterpret_cast<float2*>(stats.data_ptr<float>());
+    a.pass = 0;
+    l.run(b0, blocks, 1);
+  }
+  a.pass = w.stage == "probs" ? 2 : 1;
+  l.run(b0, blocks, 1);
 }
 
 std::string shape_str(const torch::Tensor& t) {
@@ -765,6 +983,74 @@ void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::
     const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
     launch<__half>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
   }
+}
+
+std::string dape_v2_fused_view_unsupported_reason(const torch::Tensor& q, const torch::Tensor& k,
+                                                  const DapeV2FusedParams& p,
+                                                  const DapeV2FusedView& w) {
+  const auto why = dape_v2_fused_unsupported_reason(q, k, k, p);
+  if (!why.empty()) return why;
+  if (q.size(0) != 1) return "batch " + std::to_string(q.size(0)) + " (views take one sequence)";
+  if (w.stage != "logits" && w.stage != "probs") {
+    return "stage \"" + w.stage + "\" (logits or probs)";
+  }
+  const int64_t N = q.size(2);
+  if (!(0 <= w.q0 && w.q0 < w.q1 && w.q1 <= N && 0 <= w.k0 && w.k0 < w.k1 && w.k1 <= N)) {
+    return "window queries [" + std::to_string(w.q0) + ", " + std::to_string(w.q1) + ") x keys [" +
+           std::to_string(w.k0) + ", " + std::to_string(w.k1) + ") (non-empty, within 0.." +
+           std::to_string(N) + ")";
+  }
+  if (w.step < 16) return "step " + std::to_string(w.step) + " (16 or more)";
+  return "";
+}
+
+torch::Tensor dape_v2_fused_view(const torch::Tensor& q, const torch::Tensor& k,
+                                 const DapeV2FusedParams& p, const DapeV2FusedView& w) {
+  const auto why = dape_v2_fused_view_unsupported_reason(q, k, p, w);
+  TORCH_CHECK(why.empty(), "dape_v2_fused_view: unsupported arguments: ", why);
+  const c10::cuda::CUDAGuard guard(q.device());
+  const int64_t H = q.size(1), N = q.size(2), HD = q.size(3);
+  const int64_t rows = (w.q1 - w.q0 + w.step - 1) / w.step, cols = (w.k1 - w.k0 + w.step - 1) / w.step;
+  const float inf = std::numeric_limits<float>::infinity();
+  const auto f32 = q.options().dtype(torch::kFloat32);
+  torch::Tensor hi, lo, sum;
+  if (w.mean) {
+    sum = torch::zeros({H, rows, cols}, q.options().dtype(torch::kFloat64));
+  } else {
+    hi = torch::full({H, rows, cols}, -inf, f32);
+    if (w.stage == "logits") lo = torch::full({H, rows, cols}, inf, f32);
+  }
+  auto aligned = [](const torch::Tensor& x) {
+    auto c = x.contiguous();
+    return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
+  };
+  const auto qc = aligned(q), kc = aligned(k);
+  const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
+  if (q.scalar_type() == torch::kBFloat16) {
+    launch_view<__nv_bfloat16>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum);
+  } else {
+    launch_view<__half>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum);
+  }
+  // Causal entries of cell (r, c): rows [a, b) x keys [c0, c1) with key <= row. With
+  // u(x) = clamp(x - c0, 0, c1 - c0), rows below x hold u(x)(u(x) + 1) / 2 + (c1 - c0) max(0, x - c1).
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(q.device());
+  auto r = torch::arange(rows, i64).unsqueeze(1), c = torch::arange(cols, i64).unsqueeze(0);
+  auto ra = w.q0 + r * w.step, rb = torch::clamp_max(ra + w.step, w.q1);
+  auto ca = w.k0 + c * w.step, cbd = torch::clamp_max(ca + w.step, w.k1);
+  auto below = [&](const torch::Tensor& x) {
+    auto u = torch::minimum(torch::clamp_min(x - ca, 0), cbd - ca);
+    return u * (u + 1) / 2 + (cbd - ca) * torch::clamp_min(x - cbd, 0);
+  };
+  const auto count = below(rb) - below(ra);  // (rows, cols)
+  const auto empty = (count == 0).unsqueeze(0);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  torch::Tensor out;
+  if (w.mean) {
+    out = (sum / count.to(torch::kFloat64).unsqueeze(0)).to(torch::kFloat32);
+  } else {
+    out = lo.defined() ? torch::where(hi.abs() >= lo.abs(), hi, lo) : hi;
+  }
+  return out.masked_fill(empty, nan);
 }
 
 torch::Tensor dape_v2_fused(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

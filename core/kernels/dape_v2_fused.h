@@ -50,4 +50,33 @@ torch::Tensor dape_v2_fused(const torch::Tensor& q, const torch::Tensor& k, cons
 void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
                        const torch::Tensor& v, const DapeV2FusedParams& p);
 
+/// A pooled view of the logits or probs of every head (issue 8's long-input views): queries
+/// [q0, q1) x keys [k0, k1) in cells of step x step tokens (the last row and column of cells
+/// may be partial), each the entry of largest magnitude with its sign or the mean of its causal
+/// entries, as ViewCollector (core/model/map_view.h) pools a streamed map.
+struct DapeV2FusedView {
+  std::string stage = "probs";  // "logits" (S + P + F) or "probs"
+  int64_t q0 = 0, q1 = 0, k0 = 0, k1 = 0, step = 16;
+  bool mean = false;
+};
+
+/// Why dape_v2_fused_view cannot run these arguments ("" when it can): the forward's conditions
+/// (k stands in for v), then one sequence (B = 1), stage logits or probs, a window inside the
+/// n-token map and step >= 16 (a block of 16 query rows and a warp's 8 keys meet at most two
+/// cells; smaller steps belong to small windows, which the streamed path handles).
+std::string dape_v2_fused_view_unsupported_reason(const torch::Tensor& q, const torch::Tensor& k,
+                                                  const DapeV2FusedParams& p,
+                                                  const DapeV2FusedView& view);
+
+/// The view, (H, rows, cols) float32 on q's device, NaN in cells without a causal entry;
+/// nothing N x N is stored. probs takes two passes of the kernel's tiles over the window's
+/// query rows: every key for the softmax statistics of each row, then the window's keys for
+/// the cells; logits the second only. Throws c10::Error where unsupported.
+torch::Tensor dape_v2_fused_view(const torch::Tensor& q, const torch::Tensor& k,
+                                 const DapeV2FusedParams& p, const DapeV2FusedView& view);
+
+/// The reference's logits S + P + F, (B, H, N, N) float64, -inf where key > query.
+torch::Tensor dape_v2_fused_ref_logits(const torch::Tensor& q, const torch::Tensor& k,
+                                       const DapeV2FusedParams& p);
+
 }  // namespace attn

@@ -7,11 +7,11 @@
 
 namespace attn {
 
-torch::Tensor dape_v2_fused_ref(const torch::Tensor& q, const torch::Tensor& k,
-                                const torch::Tensor& v, const DapeV2FusedParams& p) {
-  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes() && v.sizes() == q.sizes(),
-              "dape_v2_fused_ref: q, k and v must be (B, H, N, head_dim) of one shape; got ",
-              q.sizes(), ", ", k.sizes(), ", ", v.sizes());
+torch::Tensor dape_v2_fused_ref_logits(const torch::Tensor& q, const torch::Tensor& k,
+                                       const DapeV2FusedParams& p) {
+  TORCH_CHECK(q.dim() == 4 && k.sizes() == q.sizes(),
+              "dape_v2_fused_ref: q and k must be (B, H, N, head_dim) of one shape; got ",
+              q.sizes(), ", ", k.sizes());
   const auto f64 = torch::kFloat64;
   const int64_t N = q.size(2), kernel = p.conv1_weight.size(3);
   auto S = torch::matmul(q.to(f64), k.to(f64).transpose(-2, -1)) * p.scale;  // (B, H, N, N)
@@ -31,8 +31,15 @@ torch::Tensor dape_v2_fused_ref(const torch::Tensor& q, const torch::Tensor& k,
   auto h = torch::conv2d(X, p.conv1_weight.to(f64), p.conv1_bias.to(f64), stride, pad);
   h = torch::leaky_relu(h, 0.01);
   auto F = torch::conv2d(h, p.conv2_weight.to(f64), p.conv2_bias.to(f64), stride, pad);
-  logits = (logits + F).masked_fill(future, -std::numeric_limits<double>::infinity());
-  return torch::matmul(torch::softmax(logits, -1), v.to(f64));                // (B, H, N, d)
+  return (logits + F).masked_fill(future, -std::numeric_limits<double>::infinity());
+}
+
+torch::Tensor dape_v2_fused_ref(const torch::Tensor& q, const torch::Tensor& k,
+                                const torch::Tensor& v, const DapeV2FusedParams& p) {
+  TORCH_CHECK(v.sizes() == q.sizes(), "dape_v2_fused_ref: v must be q's shape ", q.sizes(),
+              "; got ", v.sizes());
+  const auto logits = dape_v2_fused_ref_logits(q, k, p);
+  return torch::matmul(torch::softmax(logits, -1), v.to(torch::kFloat64));  // (B, H, N, d)
 }
 
 }  // namespace attn

@@ -4,7 +4,8 @@
 // steps pool in two passes on the chunk's device: along keys (a causal mask per row, padded to
 // whole blocks), then along queries into running per-cell accumulators (scatter max and min,
 // index_add for sums), since a chunk's rows need not line up with the blocks. Only the finished
-// view is copied to the CPU.
+// view is copied to the CPU. A layer with a fused kernel may instead hand over finished views
+// (pooled_requests / on_pooled).
 #include "core/model/map_view.h"
 
 #include <algorithm>
@@ -51,6 +52,37 @@ void ViewCollector::on_stage(int64_t layer, const std::string& stage, const torc
     if (spec.layer != layer || spec.stages.count(stage) == 0) continue;
     add(spec, acc_[i][stage], rows, row_begin);
   }
+}
+
+std::vector<PooledRequest> ViewCollector::pooled_requests(int64_t layer) const {
+  std::vector<PooledRequest> out;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const auto& spec = specs_[i];
+    if (spec.layer != layer) continue;
+    for (const auto& stage : spec.stages) {
+      PooledRequest r;
+      r.id = i;
+      r.stage = stage;
+      r.q0 = spec.window.q0, r.q1 = spec.window.q1, r.k0 = spec.window.k0, r.k1 = spec.window.k1;
+      r.step = spec.window.step;
+      r.mean = spec.pool == PoolMode::Mean;
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+void ViewCollector::on_pooled(int64_t layer, const PooledRequest& r, const torch::Tensor& view) {
+  const auto& spec = specs_.at(r.id);
+  const MapWindow& w = spec.window;
+  if (spec.layer != layer || spec.stages.count(r.stage) == 0 || view.dim() != 3 ||
+      view.size(1) != w.rows() || view.size(2) != w.cols()) {
+    throw Error("a pooled view of stage \"" + r.stage + "\" in layer " + std::to_string(layer) +
+                " does not match view " + std::to_string(r.id) + " (layer " +
+                std::to_string(spec.layer) + ", " + std::to_string(w.rows()) + " x " +
+                std::to_string(w.cols()) + " cells)");
+  }
+  acc_[r.id][r.stage].pooled = view.detach().to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
 void ViewCollector::add(const ViewSpec& spec, Accumulator& acc, const torch::Tensor& rows,
@@ -113,6 +145,12 @@ void ViewCollector::add(const ViewSpec& spec, Accumulator& acc, const torch::Ten
   acc.count.index_add_(1, cell, rcnt);
 }
 
+bool ViewCollector::came_pooled(size_t index, const std::string& stage) const {
+  const auto& specs = acc_.at(index);
+  auto it = specs.find(stage);
+  return it != specs.end() && it->second.pooled.defined();
+}
+
 torch::Tensor ViewCollector::view(size_t index, const std::string& stage) const {
   const auto& specs = acc_.at(index);
   auto it = specs.find(stage);
@@ -121,6 +159,7 @@ torch::Tensor ViewCollector::view(size_t index, const std::string& stage) const 
                 std::to_string(specs_.at(index).layer) + " was not produced by the pass");
   }
   const Accumulator& acc = it->second;
+  if (acc.pooled.defined()) return acc.pooled;
   if (acc.exact.defined()) return acc.exact;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   auto empty = (acc.count == 0).expand_as(acc.sum);

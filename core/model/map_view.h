@@ -53,10 +53,15 @@ class ViewCollector : public StageSink {
   bool wants_stage(const std::string& stage) const override;
   void on_stage(int64_t layer, const std::string& stage, const torch::Tensor& rows,
                 int64_t row_begin) override;
+  /// Every (spec, stage) of the layer as a pooled request (id: the spec's index).
+  std::vector<PooledRequest> pooled_requests(int64_t layer) const override;
+  void on_pooled(int64_t layer, const PooledRequest& r, const torch::Tensor& view) override;
 
   /// The view of spec `index` and `stage`: (H, rows, cols) float32 on the CPU. Throws
   /// attn::Error when that stage never came by (the layer was not run or does not offer it).
   torch::Tensor view(size_t index, const std::string& stage) const;
+  /// Whether that view came finished from the layer (on_pooled) rather than from streamed rows.
+  bool came_pooled(size_t index, const std::string& stage) const;
   const std::vector<ViewSpec>& specs() const { return specs_; }
 
  private:
@@ -64,6 +69,7 @@ class ViewCollector : public StageSink {
     torch::Tensor sum, count, max, min;  // (H or 1, rows, cols) on the stage's device:
                                          // float64, float64, float32, float32
     torch::Tensor exact;                 // step 1: (H, rows, cols) float32, NaN until written
+    torch::Tensor pooled;                // a finished view from on_pooled, on the CPU
   };
   void add(const ViewSpec& spec, Accumulator& acc, const torch::Tensor& rows, int64_t row_begin);
 

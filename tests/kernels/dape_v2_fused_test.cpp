@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The fused DAPE V2 kernel against its float64 reference (relative error ||out - ref|| / ||ref||
 // under 1e-2 in bfloat16 and 2e-3 in float16, every output element written), the reference
-// against the core's chunked DAPE V2, the module's dispatch, and the unsupported cases.
+// against the core's chunked DAPE V2, the module's dispatch, and the unsupported cases; the
+// kernel's pooled views against the float64 maps pooled by the core's ViewCollector.
 // Labelled gpu; each test skips itself where no GPU is usable.
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "core/attention/dape_v2.h"
 #include "core/attention/pe_alibi.h"
 #include "core/kernels/dape_v2_fused.h"
+#include "core/model/map_view.h"
 #include "tests/support/reference_attention.h"
 #include "tests/support/tolerances.h"
 
@@ -270,6 +272,178 @@ TEST(FusedDispatch, UnsupportedArgumentsAreNamed) {
   EXPECT_NE(reason(4, 64, torch::kHalf, p5).find("kernel size 5"), std::string::npos);
   auto t = make(4, 64, torch::kFloat32);
   EXPECT_THROW(dape_v2_fused(t, t, t, p5), c10::Error);
+}
+
+
+/// The float64 reference's map of `stage` pooled by the core's ViewCollector: (H, rows, cols).
+torch::Tensor collector_view(const torch::Tensor& q, const torch::Tensor& k,
+                             const DapeV2FusedParams& p, const DapeV2FusedView& w) {
+  const int64_t N = q.size(2);
+  auto logits = dape_v2_fused_ref_logits(q, k, p);  // (1, H, N, N), -inf in the future
+  auto map = w.stage == "probs" ? torch::softmax(logits, -1) : logits;
+  auto future = torch::ones({N, N}, torch::kBool).triu(1).to(map.device());
+  map = map.masked_fill(future, 0.0);  // the sink's contract: the future is zero
+  ViewSpec spec;
+  spec.stages = {w.stage};
+  spec.window = MapWindow{w.q0, w.q1, w.k0, w.k1, w.step};
+  spec.pool = w.mean ? PoolMode::Mean : PoolMode::Extreme;
+  ViewCollector collector({spec});
+  collector.on_stage(0, w.stage, map, 0);
+  return collector.view(0, w.stage);
+}
+
+/// Compares a kernel view with the reference view: the same empty (NaN) cells, and on the
+/// others a relative error (norm of the difference over norm of the reference) under tol.
+/// Extreme logits may pick the other sign where the largest positive and the
+/// most negative entry of a cell tie within rounding: their magnitudes must agree everywhere,
+/// the signs in 99% of the cells.
+void expect_view_close(const torch::Tensor& got, const torch::Tensor& want,
+                       const DapeV2FusedView& w, double tol) {
+  auto g = got.to(torch::kCPU, torch::kFloat64), r = want.to(torch::kFloat64);
+  ASSERT_EQ(g.sizes(), r.sizes());
+  const auto empty = r.isnan();
+  ASSERT_TRUE(torch::equal(g.isnan(), empty)) << "empty cells differ";
+  auto gv = g.masked_select(empty.logical_not()), rv = r.masked_select(empty.logical_not());
+  ASSERT_GT(rv.numel(), 0);
+  if (w.stage == "logits" && !w.mean) {
+    EXPECT_LT(relative_error(gv.abs(), rv.abs()), tol);
+    const double same = (gv.sign() == rv.sign()).to(torch::kFloat64).mean().item<double>();
+    EXPECT_GT(same, 0.99);
+  } else {
+    EXPECT_LT(relative_error(gv, rv), tol);
+  }
+}
+
+class FusedView : public ::testing::TestWithParam<torch::Dtype> {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  }
+};
+
+TEST_P(FusedView, WindowsStepsPoolsAndStagesMatchTheReferencePooled) {
+  const auto dtype = GetParam();
+  const torch::Device dev(torch::kCUDA);
+  struct Case {
+    Shape s;
+    int64_t q0, q1, k0, k1, step;
+  };
+  const std::vector<Case> cases = {
+      {{1, 12, 640, 64, 32, "kerple"}, 0, 640, 0, 640, 16},     // whole map, aligned cells
+      {{1, 12, 700, 64, 32, "alibi"}, 0, 700, 0, 700, 20},      // cells across blocks and tiles
+      {{1, 5, 517, 32, 17, "nope"}, 37, 490, 5, 400, 17},       // an inner window, odd sizes
+      {{1, 16, 300, 128, 32, "kerple"}, 100, 300, 0, 300, 33},  // H = 16, head_dim 128
+      {{1, 3, 1100, 64, 32, "alibi"}, 0, 1100, 0, 1100, 64},    // many tiles a block
+      {{1, 8, 90, 64, 32, "kerple"}, 0, 90, 50, 90, 16},        // keys past some rows' ends
+  };
+  for (size_t ci = 0; ci < cases.size(); ++ci) {
+    const auto& cs = cases[ci];
+    const auto& s = cs.s;
+    torch::manual_seed(40 + ci);
+    auto opts = torch::TensorOptions().dtype(dtype).device(dev);
+    auto q = torch::randn({s.B, s.H, s.N, s.head_dim}, opts) * 1.5;
+    auto k = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
+    auto p = random_params(s.H, s.D, s.pe, s.N, s.head_dim, dev);
+    for (const std::string stage : {"probs", "logits"}) {
+      for (bool mean : {false, true}) {
+        DapeV2FusedView w;
+        w.stage = stage;
+        w.q0 = cs.q0, w.q1 = cs.q1, w.k0 = cs.k0, w.k1 = cs.k1, w.step = cs.step;
+        w.mean = mean;
+        SCOPED_TRACE(describe(s, dtype) + " window [" + std::to_string(w.q0) + ", " +
+                     std::to_string(w.q1) + ") x [" + std::to_string(w.k0) + ", " +
+                     std::to_string(w.k1) + ") step " + std::to_string(w.step) + " " + stage +
+                     (mean ? " mean" : " extreme"));
+        ASSERT_EQ(dape_v2_fused_view_unsupported_reason(q, k, p, w), "");
+        const auto got = dape_v2_fused_view(q, k, p, w);
+        torch::cuda::synchronize();
+        ASSERT_EQ(got.size(0), s.H);
+        expect_view_close(got, collector_view(q, k, p, w), w, bound(dtype));
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HalfDtypes, FusedView, ::testing::Values(torch::kBFloat16, torch::kHalf),
+                         [](const auto& info) {
+                           return std::string(info.param == torch::kBFloat16 ? "bfloat16"
+                                                                             : "float16");
+                         });
+
+TEST(FusedView, UnsupportedViewsAreNamed) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  const torch::Device dev(torch::kCUDA);
+  auto opts = torch::TensorOptions().device(dev).dtype(torch::kBFloat16);
+  auto q = torch::randn({1, 4, 64, 64}, opts);
+  auto p = random_params(4, 32, "alibi", 64, 64, dev);
+  DapeV2FusedView w;
+  w.q1 = 64, w.k1 = 64, w.step = 16;
+  EXPECT_EQ(dape_v2_fused_view_unsupported_reason(q, q, p, w), "");
+  auto small = w;
+  small.step = 8;
+  EXPECT_NE(dape_v2_fused_view_unsupported_reason(q, q, p, small).find("step 8"),
+            std::string::npos);
+  auto raw = w;
+  raw.stage = "raw";
+  EXPECT_NE(dape_v2_fused_view_unsupported_reason(q, q, p, raw).find("stage \"raw\""),
+            std::string::npos);
+  auto outside = w;
+  outside.k1 = 65;
+  EXPECT_NE(dape_v2_fused_view_unsupported_reason(q, q, p, outside).find("window"),
+            std::string::npos);
+  auto two = torch::randn({2, 4, 64, 64}, opts);
+  EXPECT_NE(dape_v2_fused_view_unsupported_reason(two, two, p, w).find("batch 2"),
+            std::string::npos);
+  EXPECT_THROW(dape_v2_fused_view(q, q, p, small), c10::Error);
+}
+
+TEST(FusedView, ATracedLayerServesPooledViewsFusedAndOthersByTheReference) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
+  ModelConfig c;
+  c.d_model = 256;
+  c.n_head = 4;
+  c.n_layer = 1;
+  c.train_len = 64;
+  c.attention.variant = "dape_v2";
+  c.position.kind = "alibi";
+  torch::manual_seed(9);
+  auto m = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+  m->to(torch::kCUDA, torch::kBFloat16);
+  const int64_t N = 400;
+  auto x = torch::randn({1, N, 256}, torch::TensorOptions().device(torch::kCUDA).dtype(
+                                         torch::kBFloat16));
+  torch::NoGradGuard g;
+  const auto plain = m->forward(x, {});
+  auto spec_of = [&](int64_t grid, std::set<std::string> stages) {
+    ViewSpec s;
+    s.stages = std::move(stages);
+    s.window = make_window(N, 0, -1, 0, -1, grid);
+    return s;
+  };
+  // An overview (cells of 16 or more tokens) of probs and logits: served by the kernel, the
+  // layer's output is the fused kernel's.
+  ViewCollector fused({spec_of(25, {"probs", "logits"})});
+  AttentionInputs in;
+  in.sink = &fused;
+  const auto out = m->forward(x, in);
+  EXPECT_TRUE(torch::equal(out, plain)) << "the layer ran fused";
+  // The same views from the reference path's rows (a sink that also wants an exact profile,
+  // which the kernel does not make, sends the whole layer there).
+  ViewCollector eager({spec_of(25, {"probs", "logits"}), spec_of(0, {"probs"})});
+  in.sink = &eager;
+  const auto out_eager = m->forward(x, in);
+  EXPECT_FALSE(torch::equal(out_eager, plain)) << "the reference path's rounding differs";
+  for (const std::string stage : {"probs", "logits"}) {
+    SCOPED_TRACE(stage);
+    DapeV2FusedView w;
+    w.stage = stage;
+    const auto& win = fused.specs()[0].window;
+    w.q0 = win.q0, w.q1 = win.q1, w.k0 = win.k0, w.k1 = win.k1, w.step = win.step;
+    EXPECT_EQ(win.step, 16);
+    // Both paths take the same bfloat16 q and k; each is within the kernel's bound of float64
+    // (the eager path rounds its own way), so they agree within twice that.
+    expect_view_close(fused.view(0, stage), eager.view(0, stage), w, 2 * bound(torch::kBFloat16));
+  }
 }
 
 }  // namespace
