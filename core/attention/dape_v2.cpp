@@ -106,11 +106,17 @@ torch::Tensor DapeV2Impl::forward(const torch::Tensor& x, const AttentionInputs&
       return dape_v2_fused_view_unsupported_reason(q, k, p, w).empty();
     });
     if (viewable && dape_v2_fused_supported(q, k, v, p)) {
+      auto out = torch::empty(q.sizes(), q.options());              // (B, H, N, head_dim)
+      // The forward also leaves each row's softmax statistics for the probs views.
+      torch::Tensor stats;
+      if (!views.empty()) {
+        stats = torch::empty({B, n_head_, N, 2}, q.options().dtype(torch::kFloat32));
+      }
+      dape_v2_fused_out(out, q, k, v, p, stats);
       for (size_t i = 0; i < views.size(); ++i) {
         if (in.cancel && in.cancel->load()) throw Cancelled();
-        in.sink->on_pooled(in.layer, requests[i], dape_v2_fused_view(q, k, p, views[i]));
+        in.sink->on_pooled(in.layer, requests[i], dape_v2_fused_view(q, k, p, views[i], stats));
       }
-      auto out = dape_v2_fused(q, k, v, p);                         // (B, H, N, head_dim)
       return o_proj->forward(out.transpose(1, 2).reshape({B, N, C}));
     }
   }

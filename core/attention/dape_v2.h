@@ -20,7 +20,7 @@ class DapeV2Impl : public ScoreAttentionImpl {
   /// Runs the fused CUDA kernel (core/kernels/dape_v2_fused.h) where uses_fused_kernel() holds
   /// and the kernel supports the shapes and the GPU; the chunked reference path otherwise. A
   /// sink on this layer that wants only pooled views the kernel can make (logits or probs,
-  /// cells of 16 tokens or more: long-input overviews) gets them from the kernel's view passes
+  /// cells of 8 tokens or more: long-input overviews) gets them from the kernel's view passes
   /// (on_pooled) and the layer still runs fused; any other sink gets the reference path's rows.
   torch::Tensor forward(const torch::Tensor& x, const AttentionInputs& in) override;
   /// Whether forward() may take the fused kernel for x, sinks aside: built with the CUDA

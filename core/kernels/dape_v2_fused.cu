@@ -104,7 +104,8 @@ struct Args {
   // statistics; passes 1 (logits) and 2 (probs) pool the window's entries into its cells.
   int pass, mean;
   int q0, q1, k0, k1, step, rows, cols;
-  float2* stats;    // (H, N): (maximum in log2 units, sum of 2^(logit - maximum)) of a row
+  float2* stats;    // (B, H, N): (maximum in log2 units, sum of 2^(logit - maximum)) of a
+                    // row: written by the forward (when not null) and by pass 0, read by pass 2
   float* cell_hi;   // (H, rows, cols): maxima (Extreme)
   float* cell_lo;   // minima (Extreme, logits)
   double* cell_sum; // sums (Mean)
@@ -222,12 +223,13 @@ __device__ __forceinline__ void mask_x(T* Xs, int j0, int i0, int N) {
 /// A pooling pass's use of one tile: this warp's logits lg (log2 units, -inf where masked) of
 /// output columns j0 + 8 warp + cj become entries (logits in natural units, or probabilities
 /// from the row statistics st_m, st_il), which fold into the cells of the window: per thread
-/// into two column slots (a warp's 8 columns meet at most two cells, step >= 16), then into the
-/// two row slots, then over the warp's 8 rows g by shuffles; lanes 0..3 add them to the cells
-/// with atomics (maxima and minima, or float64 sums for the mean).
+/// into two column slots (a warp's 8 columns meet at most two cells, step >= 8), then, for each
+/// half rh of the block's rows (8 rows g: at most two cells), into two row slots relative to
+/// the half's first cell rc0[rh], then over the rows g by shuffles; lanes 0..3 add them to the
+/// cells with atomics (maxima and minima, or float64 sums for the mean).
 template <typename T>
 __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const Args<T>& a,
-                                           int j0, int rc0, const bool (&row_in)[2],
+                                           int j0, const int (&rc0)[2], const bool (&row_in)[2],
                                            const int (&rslot)[2], const float (&st_m)[8],
                                            const float (&st_il)[8]) {
   constexpr float kLn2 = 0.6931471805599453f;
@@ -272,31 +274,35 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
       }
     }
   }
-  // Rows: the thread's rows g (c < 2) and g + 8 into their slots, then over the 8 rows g.
+  // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half.
   auto fold = [&](float x, float y, bool is_hi) {
     return mean ? x + y : is_hi ? fmaxf(x, y) : fminf(x, y);
   };
-  float rh_[2][2][2][2], rl_[2][2][2][2];  // [row slot][column slot][nt][e]
+  float rh_[2][2][2][2][2], rl_[2][2][2][2][2];  // [rh][row slot][column slot][nt][e]
 #pragma unroll
-  for (int rs = 0; rs < 2; ++rs)
+  for (int rh = 0; rh < 2; ++rh)
 #pragma unroll
-    for (int cs = 0; cs < 2; ++cs)
+    for (int rs = 0; rs < 2; ++rs)
 #pragma unroll
-      for (int nt = 0; nt < 2; ++nt)
+      for (int cs = 0; cs < 2; ++cs)
 #pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const bool r0 = rslot[0] == rs, r1 = rslot[1] == rs;
-          float x = fold(r0 ? hi[cs][nt][e] : id_hi, r1 ? hi[cs][nt][2 + e] : id_hi, true);
-          float y = fold(r0 ? lo[cs][nt][e] : id_lo, r1 ? lo[cs][nt][2 + e] : id_lo, false);
+        for (int nt = 0; nt < 2; ++nt)
 #pragma unroll
-          for (int o = 4; o < 32; o *= 2) {
-            x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
-            if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
+          for (int e = 0; e < 2; ++e) {
+            const bool here = rslot[rh] == rs;
+            float x = here ? hi[cs][nt][2 * rh + e] : id_hi;
+            float y = here ? lo[cs][nt][2 * rh + e] : id_lo;
+#pragma unroll
+            for (int o = 4; o < 32; o *= 2) {
+              x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
+              if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
+            }
+            rh_[rh][rs][cs][nt][e] = x, rl_[rh][rs][cs][nt][e] = y;
           }
-          rh_[rs][cs][nt][e] = x, rl_[rs][cs][nt][e] = y;
-        }
   if (lane >= 4) return;
 #pragma unroll
+  for (int rh = 0; rh < 2; ++rh)
+#pragma unroll
   for (int rs = 0; rs < 2; ++rs)
 #pragma unroll
     for (int cs = 0; cs < 2; ++cs)
@@ -304,10 +310,10 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
       for (int nt = 0; nt < 2; ++nt)
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
-          const int head = 8 * nt + 2 * qd + e, r = rc0 + rs, c = cc0 + cs;
+          const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
           if (head >= a.H || r >= a.rows || c >= a.cols) continue;
           const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
-          const float x = rh_[rs][cs][nt][e], y = rl_[rs][cs][nt][e];
+          const float x = rh_[rh][rs][cs][nt][e], y = rl_[rh][rs][cs][nt][e];
           if (mean) {
             if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
           } else {
@@ -390,7 +396,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
   // the tile's bias tables), then nv groups of V rows; step s+1 is issued before step s runs.
   // A pooling pass walks only the tiles whose columns meet the window's keys [k0, k1).
-  const int nk = (H + a.k_group - 1) / a.k_group, nv = kAnalysis ? 0 : (H + a.v_group - 1) / a.v_group;
+  const int nk = (H + a.k_group - 1) / a.k_group;
+  const int nv = kAnalysis ? 0 : (H + a.v_group - 1) / a.v_group;
   const int per_tile = nk + nv, key_end = min(i0 + kRows, N);
   const int j_begin = pooling ? (a.k0 / kCols) * kCols : 0;
   const int j_end = pooling ? min(key_end, a.k1) : key_end;
@@ -469,19 +476,19 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   const Split full_split = split_of(a.k_group);
 
   // Pooling passes: this thread's rows g and g + 8 (inside the window or not, and their cell
-  // relative to the block's first, rc0: a block's 16 rows meet at most two cells as step >= 16)
-  // and, for probs, their statistics from pass 0.
-  int rc0 = 0;
+  // relative to the first cell rc0[rh] of their half of the block: 8 rows meet at most two
+  // cells as step >= 8) and, for probs, their statistics from pass 0.
+  int rc0[2] = {0, 0};
   bool row_in[2] = {false, false};
   int rslot[2] = {0, 0};
   float st_m[8], st_il[8];
   if (pooling) {
-    rc0 = (max(i0, a.q0) - a.q0) / a.step;
 #pragma unroll
     for (int rh = 0; rh < 2; ++rh) {
       const int r = i0 + g + 8 * rh;
+      rc0[rh] = (max(i0 + 8 * rh, a.q0) - a.q0) / a.step;
       row_in[rh] = r >= a.q0 && r < a.q1;
-      rslot[rh] = row_in[rh] ? (r - a.q0) / a.step - rc0 : 0;
+      rslot[rh] = row_in[rh] ? (r - a.q0) / a.step - rc0[rh] : 0;
     }
 #pragma unroll
     for (int q = 0; q < 8; ++q) {
@@ -738,12 +745,13 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         const int nt = q / 4, c = q % 4;
         l_s[(8 * nt + 2 * qd + c % 2) * kRows + g + 8 * (c / 2)] = l[q];
       }
-      if constexpr (kAnalysis) {  // pass 0: the rows' statistics (the final maxima in m_s)
+      if (a.stats != nullptr) {  // the rows' statistics (the final maxima are in m_s)
         const float* mf = m_s + (((steps / per_tile) & 1) * 32 + lane) * 8;
+        float2* st = a.stats + size_t(blockIdx.y) * H * N;
 #pragma unroll
         for (int q = 0; q < 8; ++q) {
           const int head = 8 * (q / 4) + 2 * qd + q % 2, i = i0 + g + 8 * ((q % 4) / 2);
-          if (head < H && i < N) a.stats[size_t(head) * N + i] = make_float2(mf[q], l[q]);
+          if (head < H && i < N) st[size_t(head) * N + i] = make_float2(mf[q], l[q]);
         }
       }
     }
@@ -832,7 +840,8 @@ struct Launch {
     fn = pick_kernel<T>(H, HD, analysis);
     TORCH_INTERNAL_ASSERT(fn != nullptr);
     smem = smem_bytes(H, HD, kv);
-    C10_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+    C10_CUDA_CHECK(
+        cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   }
 
   /// Row blocks [block0, block0 + blocks) of each of B sequences.
@@ -849,9 +858,10 @@ struct Launch {
 template <typename T>
 void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
             const torch::Tensor& v, const Tables& t, int64_t B, int64_t H, int64_t N,
-            int64_t HD, double scale) {
+            int64_t HD, double scale, torch::Tensor& stats) {
   Launch<T> l(q, k, v, t, H, N, HD, scale, false);
   l.a.out = reinterpret_cast<T*>(out.data_ptr());
+  if (stats.defined()) l.a.stats = reinterpret_cast<float2*>(stats.data_ptr<float>());
   l.run(0, (N + kRows - 1) / kRows, B);
 }
 
@@ -860,7 +870,8 @@ void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
 template <typename T>
 void launch_view(const torch::Tensor& q, const torch::Tensor& k, const Tables& t, int64_t H,
                  int64_t N, int64_t HD, double scale, const DapeV2FusedView& w, int64_t rows,
-                 int64_t cols, torch::Tensor& hi, torch::Tensor& lo, torch::Tensor& sum) {
+                 int64_t cols, torch::Tensor& hi, torch::Tensor& lo, torch::Tensor& sum,
+                 torch::Tensor stats) {
   Launch<T> l(q, k, k, t, H, N, HD, scale, true);
   auto& a = l.a;
   a.mean = w.mean ? 1 : 0;
@@ -870,15 +881,32 @@ void launch_view(const torch::Tensor& q, const torch::Tensor& k, const Tables& t
   a.cell_lo = lo.defined() ? lo.data_ptr<float>() : nullptr;
   a.cell_sum = sum.defined() ? sum.data_ptr<double>() : nullptr;
   const int64_t b0 = w.q0 / kRows, blocks = (w.q1 + kRows - 1) / kRows - b0;
-  torch::Tensor stats;
-  if (w.stage == "probs") {
+  if (w.stage == "probs" && !stats.defined()) {  // else the forward's
     stats = torch::empty({H, N, 2}, q.options().dtype(torch::kFloat32));
     a.stats = reinterpret_cast<float2*>(stats.data_ptr<float>());
     a.pass = 0;
     l.run(b0, blocks, 1);
   }
+  if (stats.defined()) a.stats = reinterpret_cast<float2*>(stats.data_ptr<float>());
   a.pass = w.stage == "probs" ? 2 : 1;
   l.run(b0, blocks, 1);
+}
+
+/// Contiguous and 16-byte aligned (the copies' requirement); a misaligned view is copied.
+torch::Tensor aligned16(const torch::Tensor& x) {
+  auto c = x.contiguous();
+  return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
+}
+
+/// Row statistics, when given: contiguous float32 (B, H, N, 2) on q's device.
+void check_stats(const torch::Tensor& stats, const torch::Tensor& q) {
+  TORCH_CHECK(!stats.defined() ||
+                  (stats.device() == q.device() && stats.is_contiguous() &&
+                   stats.scalar_type() == torch::kFloat32 &&
+                   stats.sizes() == torch::IntArrayRef({q.size(0), q.size(1), q.size(2), 2})),
+              "dape_v2_fused: row statistics must be contiguous float32 (", q.size(0), ", ",
+              q.size(1), ", ", q.size(2), ", 2) on ", q.device(), "; got ",
+              stats.defined() ? stats.sizes() : torch::IntArrayRef{});
 }
 
 std::string shape_str(const torch::Tensor& t) {
@@ -961,27 +989,23 @@ std::string dape_v2_fused_unsupported_reason(const torch::Tensor& q, const torch
 }
 
 void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
-                       const torch::Tensor& v, const DapeV2FusedParams& p) {
+                       const torch::Tensor& v, const DapeV2FusedParams& p, torch::Tensor stats) {
   const auto why = dape_v2_fused_unsupported_reason(q, k, v, p);
   TORCH_CHECK(why.empty(), "dape_v2_fused: unsupported arguments: ", why);
   TORCH_CHECK(out.defined() && out.sizes() == q.sizes() && out.scalar_type() == q.scalar_type() &&
                   out.device() == q.device() && out.is_contiguous(),
               "dape_v2_fused: out must be contiguous, ", q.sizes(), " ", q.scalar_type(), " on ",
               q.device(), "; got ", out.sizes(), " ", out.scalar_type(), " on ", out.device());
+  check_stats(stats, q);
   const c10::cuda::CUDAGuard guard(q.device());
   const int64_t B = q.size(0), H = q.size(1), N = q.size(2), HD = q.size(3);
-  // Contiguous and 16-byte aligned (the copies' requirement); a misaligned view is copied.
-  auto aligned = [](const torch::Tensor& x) {
-    auto c = x.contiguous();
-    return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
-  };
-  const auto qc = aligned(q), kc = aligned(k), vc = aligned(v);
+  const auto qc = aligned16(q), kc = aligned16(k), vc = aligned16(v);
   if (q.scalar_type() == torch::kBFloat16) {
     const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
-    launch<__nv_bfloat16>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
+    launch<__nv_bfloat16>(out, qc, kc, vc, t, B, H, N, HD, p.scale, stats);
   } else {
     const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
-    launch<__half>(out, qc, kc, vc, t, B, H, N, HD, p.scale);
+    launch<__half>(out, qc, kc, vc, t, B, H, N, HD, p.scale, stats);
   }
 }
 
@@ -1000,17 +1024,20 @@ std::string dape_v2_fused_view_unsupported_reason(const torch::Tensor& q, const 
            std::to_string(w.k0) + ", " + std::to_string(w.k1) + ") (non-empty, within 0.." +
            std::to_string(N) + ")";
   }
-  if (w.step < 16) return "step " + std::to_string(w.step) + " (16 or more)";
+  if (w.step < 8) return "step " + std::to_string(w.step) + " (8 or more)";
   return "";
 }
 
 torch::Tensor dape_v2_fused_view(const torch::Tensor& q, const torch::Tensor& k,
-                                 const DapeV2FusedParams& p, const DapeV2FusedView& w) {
+                                 const DapeV2FusedParams& p, const DapeV2FusedView& w,
+                                 const torch::Tensor& stats) {
   const auto why = dape_v2_fused_view_unsupported_reason(q, k, p, w);
   TORCH_CHECK(why.empty(), "dape_v2_fused_view: unsupported arguments: ", why);
+  check_stats(stats, q);
   const c10::cuda::CUDAGuard guard(q.device());
   const int64_t H = q.size(1), N = q.size(2), HD = q.size(3);
-  const int64_t rows = (w.q1 - w.q0 + w.step - 1) / w.step, cols = (w.k1 - w.k0 + w.step - 1) / w.step;
+  const int64_t rows = (w.q1 - w.q0 + w.step - 1) / w.step;
+  const int64_t cols = (w.k1 - w.k0 + w.step - 1) / w.step;
   const float inf = std::numeric_limits<float>::infinity();
   const auto f32 = q.options().dtype(torch::kFloat32);
   torch::Tensor hi, lo, sum;
@@ -1020,19 +1047,16 @@ torch::Tensor dape_v2_fused_view(const torch::Tensor& q, const torch::Tensor& k,
     hi = torch::full({H, rows, cols}, -inf, f32);
     if (w.stage == "logits") lo = torch::full({H, rows, cols}, inf, f32);
   }
-  auto aligned = [](const torch::Tensor& x) {
-    auto c = x.contiguous();
-    return reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0 ? c : c.clone();
-  };
-  const auto qc = aligned(q), kc = aligned(k);
+  const auto qc = aligned16(q), kc = aligned16(k);
   const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
   if (q.scalar_type() == torch::kBFloat16) {
-    launch_view<__nv_bfloat16>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum);
+    launch_view<__nv_bfloat16>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum, stats);
   } else {
-    launch_view<__half>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum);
+    launch_view<__half>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum, stats);
   }
   // Causal entries of cell (r, c): rows [a, b) x keys [c0, c1) with key <= row. With
-  // u(x) = clamp(x - c0, 0, c1 - c0), rows below x hold u(x)(u(x) + 1) / 2 + (c1 - c0) max(0, x - c1).
+  // u(x) = clamp(x - c0, 0, c1 - c0), the rows below x hold
+  // u(x) (u(x) + 1) / 2 + (c1 - c0) max(0, x - c1) of them.
   auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(q.device());
   auto r = torch::arange(rows, i64).unsqueeze(1), c = torch::arange(cols, i64).unsqueeze(0);
   auto ra = w.q0 + r * w.step, rb = torch::clamp_max(ra + w.step, w.q1);

@@ -47,8 +47,11 @@ inline bool dape_v2_fused_supported(const torch::Tensor& q, const torch::Tensor&
 torch::Tensor dape_v2_fused(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                             const DapeV2FusedParams& p);
 /// As dape_v2_fused, into `out` (contiguous, q's shape and dtype); every element is written.
+/// With `stats` (contiguous float32 (B, H, N, 2)) also each row's softmax statistics, which
+/// dape_v2_fused_view takes in place of its first pass.
 void dape_v2_fused_out(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
-                       const torch::Tensor& v, const DapeV2FusedParams& p);
+                       const torch::Tensor& v, const DapeV2FusedParams& p,
+                       torch::Tensor stats = {});
 
 /// A pooled view of the logits or probs of every head (issue 8's long-input views): queries
 /// [q0, q1) x keys [k0, k1) in cells of step x step tokens (the last row and column of cells
@@ -62,18 +65,20 @@ struct DapeV2FusedView {
 
 /// Why dape_v2_fused_view cannot run these arguments ("" when it can): the forward's conditions
 /// (k stands in for v), then one sequence (B = 1), stage logits or probs, a window inside the
-/// n-token map and step >= 16 (a block of 16 query rows and a warp's 8 keys meet at most two
-/// cells; smaller steps belong to small windows, which the streamed path handles).
+/// n-token map and step >= 8 (8 query rows and a warp's 8 keys meet at most two cells; smaller
+/// steps belong to small windows, which the streamed path handles).
 std::string dape_v2_fused_view_unsupported_reason(const torch::Tensor& q, const torch::Tensor& k,
                                                   const DapeV2FusedParams& p,
                                                   const DapeV2FusedView& view);
 
 /// The view, (H, rows, cols) float32 on q's device, NaN in cells without a causal entry;
 /// nothing N x N is stored. probs takes two passes of the kernel's tiles over the window's
-/// query rows: every key for the softmax statistics of each row, then the window's keys for
-/// the cells; logits the second only. Throws c10::Error where unsupported.
+/// query rows: every key for the softmax statistics of each row (or `stats` from
+/// dape_v2_fused_out), then the window's keys for the cells; logits the second only. Throws
+/// c10::Error where unsupported.
 torch::Tensor dape_v2_fused_view(const torch::Tensor& q, const torch::Tensor& k,
-                                 const DapeV2FusedParams& p, const DapeV2FusedView& view);
+                                 const DapeV2FusedParams& p, const DapeV2FusedView& view,
+                                 const torch::Tensor& stats = {});
 
 /// The reference's logits S + P + F, (B, H, N, N) float64, -inf where key > query.
 torch::Tensor dape_v2_fused_ref_logits(const torch::Tensor& q, const torch::Tensor& k,

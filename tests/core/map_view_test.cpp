@@ -137,5 +137,37 @@ TEST(MapView, AStageThatNeverCameByIsAnError) {
   EXPECT_THROW(views.view(0, "probs"), Error);
 }
 
+TEST(MapView, PooledRequestsNameEveryViewOfTheLayerAndTakeFinishedViews) {
+  ViewSpec a{1, {std::string("probs"), std::string("logits")},
+             make_window(100, 0, -1, 10, -1, 10), PoolMode::Mean};
+  ViewSpec b{2, {std::string("probs")}, make_window(100, 0, -1, 0, -1, 0), PoolMode::Extreme};
+  ViewSpec c{1, {std::string("raw")}, make_window(100, 20, 60, 0, 40, 0), PoolMode::Extreme};
+  ViewCollector views({a, b, c});
+  const auto reqs = views.pooled_requests(1);
+  ASSERT_EQ(reqs.size(), 3u);  // a's two stages (set order: logits, probs), then c's
+  EXPECT_EQ(reqs[0].id, 0u);
+  EXPECT_EQ(reqs[0].stage, "logits");
+  EXPECT_EQ(reqs[1].stage, "probs");
+  EXPECT_TRUE(reqs[0].mean);
+  EXPECT_EQ(reqs[0].k0, 10);
+  EXPECT_EQ(reqs[0].step, 10);
+  EXPECT_EQ(reqs[2].id, 2u);
+  EXPECT_EQ(reqs[2].q1, 60);
+  EXPECT_FALSE(reqs[2].mean);
+  EXPECT_TRUE(views.pooled_requests(3).empty());
+  // A finished view is kept as handed over; one of the wrong shape is an error naming both.
+  auto cells = torch::rand({4, 10, 9});
+  views.on_pooled(1, reqs[1], cells);
+  EXPECT_TRUE(views.came_pooled(0, "probs"));
+  EXPECT_FALSE(views.came_pooled(0, "logits"));
+  EXPECT_TRUE(torch::equal(views.view(0, "probs"), cells));
+  try {
+    views.on_pooled(1, reqs[0], torch::rand({4, 9, 9}));
+    FAIL() << "a view of the wrong shape was taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("10 x 9 cells"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace attn

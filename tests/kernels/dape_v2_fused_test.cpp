@@ -335,6 +335,8 @@ TEST_P(FusedView, WindowsStepsPoolsAndStagesMatchTheReferencePooled) {
       {{1, 16, 300, 128, 32, "kerple"}, 100, 300, 0, 300, 33},  // H = 16, head_dim 128
       {{1, 3, 1100, 64, 32, "alibi"}, 0, 1100, 0, 1100, 64},    // many tiles a block
       {{1, 8, 90, 64, 32, "kerple"}, 0, 90, 50, 90, 16},        // keys past some rows' ends
+      {{1, 12, 640, 64, 32, "kerple"}, 0, 640, 0, 640, 8},      // the smallest step
+      {{1, 6, 333, 64, 32, "alibi"}, 11, 333, 3, 300, 9},       // cells across 8-row halves
   };
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const auto& cs = cases[ci];
@@ -359,6 +361,14 @@ TEST_P(FusedView, WindowsStepsPoolsAndStagesMatchTheReferencePooled) {
         torch::cuda::synchronize();
         ASSERT_EQ(got.size(0), s.H);
         expect_view_close(got, collector_view(q, k, p, w), w, bound(dtype));
+        if (stage == "probs") {  // the forward's row statistics in place of the first pass
+          auto stats = torch::empty({1, s.H, s.N, 2}, opts.dtype(torch::kFloat32));
+          auto out = torch::empty({1, s.H, s.N, s.head_dim}, opts);
+          dape_v2_fused_out(out, q, k, k, p, stats);
+          EXPECT_LT(relative_error(dape_v2_fused_view(q, k, p, w, stats).nan_to_num(0.0),
+                                   got.nan_to_num(0.0)),
+                    1e-5);
+        }
       }
     }
   }
@@ -380,8 +390,8 @@ TEST(FusedView, UnsupportedViewsAreNamed) {
   w.q1 = 64, w.k1 = 64, w.step = 16;
   EXPECT_EQ(dape_v2_fused_view_unsupported_reason(q, q, p, w), "");
   auto small = w;
-  small.step = 8;
-  EXPECT_NE(dape_v2_fused_view_unsupported_reason(q, q, p, small).find("step 8"),
+  small.step = 7;
+  EXPECT_NE(dape_v2_fused_view_unsupported_reason(q, q, p, small).find("step 7"),
             std::string::npos);
   auto raw = w;
   raw.stage = "raw";
@@ -420,16 +430,16 @@ TEST(FusedView, ATracedLayerServesPooledViewsFusedAndOthersByTheReference) {
     s.window = make_window(N, 0, -1, 0, -1, grid);
     return s;
   };
-  // An overview (cells of 16 or more tokens) of probs and logits: served by the kernel, the
+  // An overview (cells of 8 or more tokens) of probs and logits: served by the kernel, the
   // layer's output is the fused kernel's.
-  ViewCollector fused({spec_of(25, {"probs", "logits"})});
+  ViewCollector fused({spec_of(50, {"probs", "logits"})});
   AttentionInputs in;
   in.sink = &fused;
   const auto out = m->forward(x, in);
   EXPECT_TRUE(torch::equal(out, plain)) << "the layer ran fused";
   // The same views from the reference path's rows (a sink that also wants an exact profile,
   // which the kernel does not make, sends the whole layer there).
-  ViewCollector eager({spec_of(25, {"probs", "logits"}), spec_of(0, {"probs"})});
+  ViewCollector eager({spec_of(50, {"probs", "logits"}), spec_of(0, {"probs"})});
   in.sink = &eager;
   const auto out_eager = m->forward(x, in);
   EXPECT_FALSE(torch::equal(out_eager, plain)) << "the reference path's rounding differs";
@@ -439,7 +449,9 @@ TEST(FusedView, ATracedLayerServesPooledViewsFusedAndOthersByTheReference) {
     w.stage = stage;
     const auto& win = fused.specs()[0].window;
     w.q0 = win.q0, w.q1 = win.q1, w.k0 = win.k0, w.k1 = win.k1, w.step = win.step;
-    EXPECT_EQ(win.step, 16);
+    EXPECT_EQ(win.step, 8);
+    EXPECT_TRUE(fused.came_pooled(0, stage));
+    EXPECT_FALSE(eager.came_pooled(0, stage));
     // Both paths take the same bfloat16 q and k; each is within the kernel's bound of float64
     // (the eager path rounds its own way), so they agree within twice that.
     expect_view_close(fused.view(0, stage), eager.view(0, stage), w, 2 * bound(torch::kBFloat16));
