@@ -407,6 +407,11 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   constexpr int kBW = HD < 64 ? HD : 64;
   const int bh0 = blockIdx.y * H;
   int next_j0 = j_begin, next_k = 0;  // the tile and step within it of the next issue(s)
+  // A tile's bias tables (rows by distance i0 - j0), by cp.async from every thread.
+  auto load_tables = [&](int j0) {
+    load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
+    load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63, 0, N - 1);
+  };
   auto issue = [&](int s) {
     const int j0 = next_j0, k = next_k;
     if (++next_k == per_tile) next_k = 0, next_j0 += kCols;
@@ -427,24 +432,20 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           }
         }
       }
-      if (is_k) {
-        if (k == 0) {
-          load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
-          load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63, 0, N - 1);
-        }
-      }
+      // An analysis pass loads the next tile's tables at the end of the tile loop instead.
+      if (is_k && k == 0 && (!kAnalysis || s == 0)) load_tables(j0);
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
   // Step s has landed and every thread is done with step s - 1 (so with the buffer and, at a
   // tile's first step, the tables that step s + 1 overwrites); then s + 1 goes in flight. An
-  // analysis pass has no V steps, so its next tile's first step (which brings that tile's
-  // tables) waits until this tile's stage B is done with the tables (end of the tile loop).
-  auto wait_step = [&](int s, bool issue_next) {
+  // analysis pass has no V steps, so its last K step issues the next tile's first K step
+  // without its tables, which wait until this tile's stage B is done with them.
+  auto wait_step = [&](int s) {
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");
     mbar_wait(&bars[s & 1], uint32_t(s >> 1) & 1u);  // the (s / 2)-th use of this buffer
     __syncthreads();
-    if (issue_next) issue(s + 1);
+    issue(s + 1);
   };
 
   float acc[kTasks][4][4];
@@ -508,7 +509,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     // wph = 8 / nh warps (one when nh > 8), which split its 9 n-tiles of 8 keys.
     const bool a_edge = j0 - 4 < 0 || j0 + kXN - 4 > i0 || j0 + kXN - 4 > N;
     for (int k = 0; k < nk; ++k) {
-      wait_step(s0 + k, !kAnalysis || k + 1 < nk);
+      wait_step(s0 + k);
       const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
       const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
       const Split sp = nh == a.k_group ? full_split : split_of(nh);
@@ -682,12 +683,13 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     }
-    if constexpr (kAnalysis) {  // the next tile's first step, now that stage B is done
+    if constexpr (kAnalysis) {  // the next tile's tables, now that stage B is done with these
       __syncthreads();
-      issue(s0 + per_tile);
+      if (s0 + per_tile < steps) load_tables(j0 + kCols);
+      asm volatile("cp.async.commit_group;\n" ::: "memory");
     } else {
       for (int k = 0; k < nv; ++k) {  // C: P V
-        wait_step(s0 + nk + k, true);
+        wait_step(s0 + nk + k);
         const int h0 = k * a.v_group, nh = min(a.v_group, H - h0);
         const T* vs = ((s0 + nk + k) & 1) ? buf1 : buf0;
 #pragma unroll
