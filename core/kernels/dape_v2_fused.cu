@@ -246,33 +246,61 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
     for (int nt = 0; nt < 2; ++nt)
 #pragma unroll
       for (int c = 0; c < 4; ++c) hi[cs][nt][c] = id_hi, lo[cs][nt][c] = id_lo;
+  if (mean) {  // sums of the entries themselves
 #pragma unroll
-  for (int cj = 0; cj < kWc; ++cj) {
-    const int col = cfirst + cj;
-    const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
+    for (int cj = 0; cj < kWc; ++cj) {
+      const int col = cfirst + cj;
+      const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
 #pragma unroll
-    for (int nt = 0; nt < 2; ++nt) {
+      for (int nt = 0; nt < 2; ++nt) {
 #pragma unroll
-      for (int c = 0; c < 4; ++c) {
-        const float l2 = lg[cj][nt][c];
-        const bool ok = col_in && row_in[c / 2] && l2 != -INFINITY;
-        const int q = 4 * nt + c;
-        const float x = probs ? ex2(l2 - st_m[q]) * st_il[q] : l2 * kLn2;
-        const float xh = ok ? x : id_hi;
-        if (mean) {
+        for (int c = 0; c < 4; ++c) {
+          const float l2 = lg[cj][nt][c];
+          const int q = 4 * nt + c;
+          const float x = probs ? ex2(l2 - st_m[q]) * st_il[q] : l2 * kLn2;
+          const float xh = col_in && row_in[c / 2] && l2 != -INFINITY ? x : 0.f;
           hi[0][nt][c] += next ? 0.f : xh;
           hi[1][nt][c] += next ? xh : 0.f;
-        } else {
-          hi[0][nt][c] = fmaxf(hi[0][nt][c], next ? id_hi : xh);
-          hi[1][nt][c] = fmaxf(hi[1][nt][c], next ? xh : id_hi);
+        }
+      }
+    }
+  } else {
+    // Extremes of the logits (log2 units; the masked ones are -inf, the maximum's identity),
+    // then one conversion per slot: both entries are increasing functions of the logit.
+#pragma unroll
+    for (int cj = 0; cj < kWc; ++cj) {
+      const int col = cfirst + cj;
+      const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
+      const bool in0 = col_in && !next, in1 = col_in && next;
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const float l2 = lg[cj][nt][c];
+          hi[0][nt][c] = fmaxf(hi[0][nt][c], in0 ? l2 : -INFINITY);
+          hi[1][nt][c] = fmaxf(hi[1][nt][c], in1 ? l2 : -INFINITY);
           if (with_lo) {
-            const float xl = ok ? x : id_lo;
-            lo[0][nt][c] = fminf(lo[0][nt][c], next ? id_lo : xl);
-            lo[1][nt][c] = fminf(lo[1][nt][c], next ? xl : id_lo);
+            const float l2m = l2 == -INFINITY ? INFINITY : l2;
+            lo[0][nt][c] = fminf(lo[0][nt][c], in0 ? l2m : INFINITY);
+            lo[1][nt][c] = fminf(lo[1][nt][c], in1 ? l2m : INFINITY);
           }
         }
       }
     }
+#pragma unroll
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int q = 4 * nt + c;
+          const float h = hi[cs][nt][c], l = lo[cs][nt][c];
+          const bool in = row_in[c / 2];
+          hi[cs][nt][c] = !in || h == -INFINITY ? -INFINITY
+                          : probs               ? ex2(h - st_m[q]) * st_il[q]
+                                                : h * kLn2;
+          lo[cs][nt][c] = !in || l == INFINITY ? INFINITY : l * kLn2;
+        }
   }
   // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half.
   auto fold = [&](float x, float y, bool is_hi) {
