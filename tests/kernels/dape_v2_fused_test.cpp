@@ -28,6 +28,20 @@ double relative_error(const torch::Tensor& a, const torch::Tensor& ref) {
 
 double bound(torch::Dtype dtype) { return dtype == torch::kBFloat16 ? 1e-2 : 2e-3; }
 
+/// A one-layer DAPE V2 attention of d_model, n_head and position encoding pe (seeded).
+std::shared_ptr<DapeV2Impl> dape_layer(int64_t d_model, int64_t n_head, const std::string& pe,
+                                       uint64_t seed) {
+  ModelConfig c;
+  c.d_model = d_model;
+  c.n_head = n_head;
+  c.n_layer = 1;
+  c.train_len = 64;
+  c.attention.variant = "dape_v2";
+  c.position.kind = pe;
+  torch::manual_seed(seed);
+  return std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+}
+
 /// Random DAPE V2 parameters with PyTorch's default scale (U(+-1/sqrt(fan_in))) and the bias
 /// table of `pe` ("nope", "alibi" or "kerple") for n keys.
 DapeV2FusedParams random_params(int64_t H, int64_t D, const std::string& pe, int64_t n,
@@ -177,23 +191,14 @@ class FusedModule : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(FusedModule, DispatchesToTheKernelAndAgreesWithTheFloat64Module) {
-  ModelConfig c;
-  c.d_model = 256;
-  c.n_head = 4;
-  c.n_layer = 1;
-  c.train_len = 64;
-  c.attention.variant = "dape_v2";
-  c.position.kind = GetParam();
-  torch::manual_seed(5);
-  auto ref = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+  auto ref = dape_layer(256, 4, GetParam(), 5);
   ref->to(torch::kFloat64);
   auto x = torch::randn({2, 150, 256}, torch::kFloat64);
   torch::NoGradGuard g;
   const auto want = ref->forward(x, {});
   for (auto dtype : {torch::kBFloat16, torch::kHalf}) {
     SCOPED_TRACE(c10::toString(dtype));
-    torch::manual_seed(5);
-    auto m = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+    auto m = dape_layer(256, 4, GetParam(), 5);  // the same weights
     m->to(torch::kCUDA, dtype);
     auto xd = x.to(torch::kCUDA, dtype);
     ASSERT_TRUE(m->uses_fused_kernel(xd, {}));
@@ -409,15 +414,7 @@ TEST(FusedView, UnsupportedViewsAreNamed) {
 
 TEST(FusedView, ATracedLayerServesPooledViewsFusedAndOthersByTheReference) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no usable CUDA device";
-  ModelConfig c;
-  c.d_model = 256;
-  c.n_head = 4;
-  c.n_layer = 1;
-  c.train_len = 64;
-  c.attention.variant = "dape_v2";
-  c.position.kind = "alibi";
-  torch::manual_seed(9);
-  auto m = std::dynamic_pointer_cast<DapeV2Impl>(make_attention(c, 0, "test"));
+  auto m = dape_layer(256, 4, "alibi", 9);
   m->to(torch::kCUDA, torch::kBFloat16);
   const int64_t N = 400;
   auto x = torch::randn({1, N, 256}, torch::TensorOptions().device(torch::kCUDA).dtype(
