@@ -241,23 +241,27 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
   const int cb = a.k0 + (cc0 + 1) * a.step;  // columns >= cb lie in the next cell
   float hi[2][2][4], lo[2][2][4];            // [column slot][nt][c]
 #pragma unroll
-  for (int u = 0; u < 16; ++u) {
-    hi[u >> 3][(u >> 2) & 1][u & 3] = id_hi;
-    lo[u >> 3][(u >> 2) & 1][u & 3] = id_lo;
-  }
+  for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+      for (int c = 0; c < 4; ++c) hi[cs][nt][c] = id_hi, lo[cs][nt][c] = id_lo;
   if (mean) {  // sums of the entries themselves
 #pragma unroll
     for (int cj = 0; cj < kWc; ++cj) {
       const int col = cfirst + cj;
       const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
 #pragma unroll
-      for (int q = 0; q < 8; ++q) {  // (nt, c)
-        const int nt = q >> 2, c = q & 3;
-        const float l2 = lg[cj][nt][c];
-        const float x = probs ? ex2(l2 - st_m[q]) * st_il[q] : l2 * kLn2;
-        const float xh = col_in && row_in[c / 2] && l2 != -INFINITY ? x : 0.f;
-        hi[0][nt][c] += next ? 0.f : xh;
-        hi[1][nt][c] += next ? xh : 0.f;
+      for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const float l2 = lg[cj][nt][c];
+          const int q = 4 * nt + c;
+          const float x = probs ? ex2(l2 - st_m[q]) * st_il[q] : l2 * kLn2;
+          const float xh = col_in && row_in[c / 2] && l2 != -INFINITY ? x : 0.f;
+          hi[0][nt][c] += next ? 0.f : xh;
+          hi[1][nt][c] += next ? xh : 0.f;
+        }
       }
     }
   } else {
@@ -269,55 +273,82 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
       const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
       const bool in0 = col_in && !next, in1 = col_in && next;
 #pragma unroll
-      for (int q = 0; q < 8; ++q) {  // (nt, c)
-        const int nt = q >> 2, c = q & 3;
-        const float l2 = lg[cj][nt][c];
-        hi[0][nt][c] = fmaxf(hi[0][nt][c], in0 ? l2 : -INFINITY);
-        hi[1][nt][c] = fmaxf(hi[1][nt][c], in1 ? l2 : -INFINITY);
-        if (with_lo) {
-          const float l2m = l2 == -INFINITY ? INFINITY : l2;
-          lo[0][nt][c] = fminf(lo[0][nt][c], in0 ? l2m : INFINITY);
-          lo[1][nt][c] = fminf(lo[1][nt][c], in1 ? l2m : INFINITY);
+      for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const float l2 = lg[cj][nt][c];
+          hi[0][nt][c] = fmaxf(hi[0][nt][c], in0 ? l2 : -INFINITY);
+          hi[1][nt][c] = fmaxf(hi[1][nt][c], in1 ? l2 : -INFINITY);
+          if (with_lo) {
+            const float l2m = l2 == -INFINITY ? INFINITY : l2;
+            lo[0][nt][c] = fminf(lo[0][nt][c], in0 ? l2m : INFINITY);
+            lo[1][nt][c] = fminf(lo[1][nt][c], in1 ? l2m : INFINITY);
+          }
         }
       }
     }
 #pragma unroll
-    for (int u = 0; u < 16; ++u) {  // (column slot, nt, c)
-      const int cs = u >> 3, nt = (u >> 2) & 1, c = u & 3, q = 4 * nt + c;
-      const float h = hi[cs][nt][c], l = lo[cs][nt][c];
-      const bool in = row_in[c / 2];
-      hi[cs][nt][c] = !in || h == -INFINITY ? -INFINITY
-                      : probs               ? ex2(h - st_m[q]) * st_il[q]
-                                            : h * kLn2;
-      lo[cs][nt][c] = !in || l == INFINITY ? INFINITY : l * kLn2;
-    }
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int q = 4 * nt + c;
+          const float h = hi[cs][nt][c], l = lo[cs][nt][c];
+          const bool in = row_in[c / 2];
+          hi[cs][nt][c] = !in || h == -INFINITY ? -INFINITY
+                          : probs               ? ex2(h - st_m[q]) * st_il[q]
+                                                : h * kLn2;
+          lo[cs][nt][c] = !in || l == INFINITY ? INFINITY : l * kLn2;
+        }
   }
-  // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half by
-  // shuffles (every lane), then lanes 0..3 (g = 0) add to the cells.
+  // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half.
   auto fold = [&](float x, float y, bool is_hi) {
     return mean ? x + y : is_hi ? fmaxf(x, y) : fminf(x, y);
   };
+  float rh_[2][2][2][2][2], rl_[2][2][2][2][2];  // [rh][row slot][column slot][nt][e]
 #pragma unroll
-  for (int u = 0; u < 32; ++u) {  // (row half, row slot, column slot, nt, e)
-    const int rh = u >> 4, rs = (u >> 3) & 1, cs = (u >> 2) & 1, nt = (u >> 1) & 1, e = u & 1;
-    const bool here = rslot[rh] == rs;
-    float x = here ? hi[cs][nt][2 * rh + e] : id_hi;
-    float y = here ? lo[cs][nt][2 * rh + e] : id_lo;
+  for (int rh = 0; rh < 2; ++rh)
 #pragma unroll
-    for (int o = 4; o < 32; o *= 2) {
-      x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
-      if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
-    }
-    const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
-    if (lane >= 4 || head >= a.H || r >= a.rows || c >= a.cols) continue;
-    const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
-    if (mean) {
-      if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
-    } else {
-      if (x != -INFINITY) atomic_max_float(a.cell_hi + idx, x);
-      if (with_lo && y != INFINITY) atomic_min_float(a.cell_lo + idx, y);
-    }
-  }
+    for (int rs = 0; rs < 2; ++rs)
+#pragma unroll
+      for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const bool here = rslot[rh] == rs;
+            float x = here ? hi[cs][nt][2 * rh + e] : id_hi;
+            float y = here ? lo[cs][nt][2 * rh + e] : id_lo;
+#pragma unroll
+            for (int o = 4; o < 32; o *= 2) {
+              x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
+              if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
+            }
+            rh_[rh][rs][cs][nt][e] = x, rl_[rh][rs][cs][nt][e] = y;
+          }
+  if (lane >= 4) return;
+#pragma unroll
+  for (int rh = 0; rh < 2; ++rh)
+#pragma unroll
+  for (int rs = 0; rs < 2; ++rs)
+#pragma unroll
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
+          if (head >= a.H || r >= a.rows || c >= a.cols) continue;
+          const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
+          const float x = rh_[rh][rs][cs][nt][e], y = rl_[rh][rs][cs][nt][e];
+          if (mean) {
+            if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
+          } else {
+            if (x != -INFINITY) atomic_max_float(a.cell_hi + idx, x);
+            if (with_lo && y != INFINITY) atomic_min_float(a.cell_lo + idx, y);
+          }
+        }
 }
 
 /// kAnalysis = false: the forward pass. kAnalysis = true: a pass of dape_v2_fused_view (a.pass):
