@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+// The tile-level pieces of the fused DAPE V2 kernel (included by dape_v2_fused.cu only, into its
+// unnamed namespace): the tile geometry and shared-memory budget, the kernel's arguments, the
+// copies of Q rows and bias tables, stage A's score units, the tril/padding mask of X, and the
+// view passes' pooling of a tile into the cells (pool_cells).
+#pragma once
+
+#include "core/kernels/dape_v2_fused.h"
+#include "core/kernels/dape_v2_fused_tables.h"
+#include "core/kernels/hopper.cuh"
+
+namespace attn {
+namespace {
+
+using namespace hopper;               // Ops, ldmatrix/stmatrix, mbarriers, tma_load, tensor maps
+using namespace dape_v2_fused_detail;  // kSlots, kWidth, kTaps, Tables, make_tables
+
+constexpr int kRows = 16;                // query rows per block
+constexpr int kCols = 64;                // output key columns per tile
+constexpr int kWarps = 8;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kWc = kCols / kWarps;      // output columns of a warp in stage B (8)
+constexpr int kXN = kCols + 8;           // X columns: keys [j0 - 4, j0 + 68), 9 score n-tiles
+constexpr int kXR = kRows + 8;           // X: [column][channel][kXR rows]: 48-byte channel rows ...
+constexpr int kXCol = kSlots * kXR + 8;  // ... and 784-byte columns: ldmatrix and stmatrix conflict-free
+// P: [head][row][64 keys], the 16-byte chunks of row r at chunk ^ (r % 8) (ldmatrix conflict-
+// free), heads 16 bytes apart mod 128 (the 16-byte stores of a quarter warp conflict-free).
+constexpr int kPHead = kRows * kCols + 8;
+constexpr int kGRows = 81;               // distances of the hidden-bias table one tile reads
+constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
+constexpr int kGS = kWidth + 8;          // shared rows of G, G0 (40 floats) and Pb (24): the
+constexpr int kPbS = kSlots + 8;         // 8-byte reads of a quarter warp are conflict-free
+constexpr int kMaxKvBytes = 64 * 1024;   // cap of each of the two K/V stage buffers
+constexpr int kKvAlign = 1024;           // K/V boxes start at multiples of the swizzle period
+
+constexpr size_t kFixedSmem = 16 +                                      // two mbarriers
+                              2 * (size_t(kXN) * kXCol +                // X
+                                   size_t(kSlots) * kPHead) +          // probabilities
+                              4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
+                                   2 * size_t(kSlots) * kRows +         // alpha, l
+                                   2 * 32 * 8 +                         // running maxima
+                                   size_t(kGRows) * kGS +               // G rows
+                                   size_t(kPbRows + 1) * kPbS);         // Pb rows
+
+size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
+
+/// Bytes of each of the two K/V stage buffers (a multiple of kKvAlign): what the GPU's shared
+/// memory leaves after the alignment slack, up to 64 KB; 0 when not even one head's K rows fit.
+size_t kv_bytes(int64_t H, int64_t head_dim, size_t optin) {
+  const size_t used = kFixedSmem + q_bytes(H, head_dim) + kKvAlign;
+  if (optin <= used) return 0;
+  const size_t each = std::min<size_t>(kMaxKvBytes, ((optin - used) / 2) & ~size_t(kKvAlign - 1));
+  return each >= size_t(kXN) * head_dim * 2 ? each : 0;
+}
+
+size_t smem_bytes(int64_t H, int64_t head_dim, size_t kv) {
+  return kFixedSmem + q_bytes(H, head_dim) + kKvAlign + 2 * kv;
+}
+
+template <typename T>
+struct Args {
+  // K and V as (B * H, N, head_dim) boxes of 72 (K) or 64 (V) rows x min(head_dim, 64) columns,
+  // swizzled (128 bytes; 64 for head_dim 32), rows outside [0, N) read as zero.
+  CUtensorMap tmap_k;
+  CUtensorMap tmap_v;
+  const T* q;
+  const T* k;
+  const T* v;
+  T* out;
+  const T* w1;      // (3, 32, 16): [tap][hidden channel][score channel], zero-padded
+  const T* w2;      // (3, 16, 32): [tap][head][hidden channel] * log2(e), zero-padded
+  const float* g;   // (N + 1, 32): row d + 1 = conv1 bias + bias channels at distance d >= -1
+  const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
+  const float* pb;  // (N, 16): (P_h(d) + conv2 bias[h]) * log2(e) (columns permuted)
+  int H, N, k_group, v_group;
+  int kv_elems;     // elements of each K/V stage buffer
+  float scale;
+  int row_block0;   // the launch's first block of 16 query rows
+  // Analysis launches (dape_v2_fused_view) only: pass 0 writes each query row's softmax
+  // statistics; passes 1 (logits) and 2 (probs) pool the window's entries into its cells.
+  int pass, mean;
+  int q0, q1, k0, k1, step, rows, cols;
+  float2* stats;    // (B, H, N): (maximum in log2 units, sum of 2^(logit - maximum)) of a
+                    // row: written by the forward (when not null) and by pass 0, read by pass 2
+  float* cell_hi;   // (H, rows, cols): maxima (Extreme)
+  float* cell_lo;   // minima (Extreme, logits)
+  double* cell_sum; // sums (Mean)
+};
+
+/// Float maximum and minimum by integer atomics (ordered as signed ints when non-negative, as
+/// unsigned ints reversed when negative); v must not be NaN, -0 is taken as +0.
+__device__ __forceinline__ void atomic_max_float(float* a, float v) {
+  v += 0.f;
+  if (v >= 0.f) atomicMax(reinterpret_cast<int*>(a), __float_as_int(v));
+  else atomicMin(reinterpret_cast<unsigned*>(a), __float_as_uint(v));
+}
+__device__ __forceinline__ void atomic_min_float(float* a, float v) {
+  v += 0.f;
+  if (v >= 0.f) atomicMin(reinterpret_cast<int*>(a), __float_as_int(v));
+  else atomicMax(reinterpret_cast<unsigned*>(a), __float_as_uint(v));
+}
+
+/// Element offset of (row r8 + l8, 16-byte chunk cbase + cl of the head_dim axis) in a head's K
+/// or V rows as the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after
+/// the other, chunk c of row r at c ^ (r % 8) (128-byte swizzle) or c ^ ((r / 2) % 4) (64-byte,
+/// HD = 32). r8 is a multiple of 8 and cbase a compile-time multiple of 4 (cl, l8 < 4, 8), so
+/// the swizzle depends on the thread only and its part of the offset stays out of the loops.
+template <int HD>
+__device__ __forceinline__ int kv_offset(int r8, int l8, int cbase, int cl, int rows) {
+  constexpr int kBW = HD < 64 ? HD : 64, kCpb = kBW / 8;
+  const int box = cbase / kCpb, c = cbase % kCpb + cl;
+  const int sw = kBW == 64 ? (c ^ l8) : (c ^ (l8 >> 1));
+  return box * rows * kBW + (r8 + l8) * kBW + sw * 8;
+}
+
+/// Copies rows [row0, row0 + NROWS) of heads [h0, h0 + nh) into dst[head][row][HD + 8]; rows
+/// outside [0, N) become zero.
+template <int HD, int NROWS, typename T>
+__device__ __forceinline__ void load_rows(T* dst, const T* src, int h0, int nh, int row0, int N) {
+  constexpr int kChunks = HD / 8;  // 16-byte pieces of a row; each thread keeps one piece
+  constexpr int kStep = kThreads / kChunks;
+  const int c = threadIdx.x % kChunks, r_first = threadIdx.x / kChunks;
+  const T* s = src + size_t(h0) * N * HD + c * 8;
+  T* d = dst + c * 8;
+  for (int hl = 0; hl < nh; ++hl, s += size_t(N) * HD, d += NROWS * (HD + 8)) {
+#pragma unroll
+    for (int r = r_first; r < NROWS; r += kStep) {
+      const int row = row0 + r;
+      const bool in = row >= 0 && row < N;
+      cp_async16(d + r * (HD + 8), s + size_t(in ? row : 0) * HD, in);
+    }
+  }
+}
+
+/// Copies rows of a float table (ROW floats per row, a multiple of 4) into shared memory rows of
+/// DST floats: row k of dst is src row clamp(first + k, lo, hi).
+template <int ROW, int DST>
+__device__ __forceinline__ void load_table(float* dst, const float* src, int rows, int first,
+                                           int lo, int hi) {
+  constexpr int kChunks = ROW / 4;
+  for (int e = threadIdx.x; e < rows * kChunks; e += kThreads) {
+    const int k = e / kChunks, c = e % kChunks, row = min(max(first + k, lo), hi);
+    cp_async16(dst + k * DST + c * 4, src + size_t(row) * ROW + c * 4);
+  }
+}
+
+/// Stage A for one head: the scores of n-tiles [nt_begin, nt_end) of X's 72 columns (PER of
+/// them at most; a shorter range repeats its last n-tile, so the PER units run without a branch
+/// and their products overlap), scaled and stored transposed into X[key][h][row]. qh: the
+/// head's Q rows; kh: its K rows (X's columns). The tril and the padding are applied afterwards
+/// on the tiles that need them (mask_x): compares here would run on every tile.
+template <int PER, int HD, typename T>
+__device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int h, int nt_begin,
+                                            int nt_end, float scale) {
+  constexpr int kQStride = HD + 8;
+  const int lane = threadIdx.x % 32;
+  uint32_t qf[HD / 16][4];
+  const T* qp = qh + (lane % 16) * kQStride + (lane / 16) * 8;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; ++kk) ldsm_x4(qf[kk], qp + kk * 16);
+  float c[PER][4];
+#pragma unroll
+  for (int t = 0; t < PER; ++t) {
+    const int nt = min(nt_begin + t, nt_end - 1);
+    c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; kk += 2) {
+      uint32_t b[4];
+      ldsm_x4(b, kh + kv_offset<HD>(nt * 8, lane % 8, 2 * kk, lane / 8, kXN));
+      Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
+      Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
+    }
+  }
+#pragma unroll
+  for (int t = 0; t < PER; ++t) {
+    const int nt = min(nt_begin + t, nt_end - 1);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) c[t][e] *= scale;
+    // Rows g and g + 8 of keys 2 qd, 2 qd + 1 -> X[key][h][row], one transposed store.
+    stsm_x2_trans(Xs + (nt * 8 + lane % 8) * kXCol + h * kXR + 8 * ((lane / 8) % 2),
+                  Ops<T>::pack(c[t][0], c[t][1]), Ops<T>::pack(c[t][2], c[t][3]));
+  }
+}
+
+/// Zeroes X[col][ch][row] (every channel) where key j0 - 4 + col is outside [0, N) or after
+/// query i0 + row: the tril and the convolutions' zero padding, on the tiles that reach them.
+template <typename T>
+__device__ __forceinline__ void mask_x(T* Xs, int j0, int i0, int N) {
+  for (int e = threadIdx.x; e < kXN * kSlots; e += kThreads) {
+    const int col = e / kSlots, ch = e % kSlots, key = j0 - 4 + col;
+    T* x = Xs + col * kXCol + ch * kXR;
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      if (key < 0 || key >= N || key > i0 + r) x[r] = T(0.f);
+    }
+  }
+}
+
+/// A pooling pass's use of one tile: this warp's logits lg (log2 units, -inf where masked) of
+/// output columns j0 + 8 warp + cj become entries (logits in natural units, or probabilities
+/// from the row statistics st_m, st_il), which fold into the cells of the window: per thread
+/// into two column slots (a warp's 8 columns meet at most two cells, step >= 8), then, for each
+/// half rh of the block's rows (8 rows g: at most two cells), into two row slots relative to
+/// the half's first cell rc0[rh], then over the rows g by shuffles; lanes 0..3 add them to the
+/// cells with atomics (maxima and minima, or float64 sums for the mean).
+template <typename T>
+__device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const Args<T>& a,
+                                           int j0, const int (&rc0)[2], const bool (&row_in)[2],
+                                           const int (&rslot)[2], const float (&st_m)[8],
+                                           const float (&st_il)[8]) {
+  constexpr float kLn2 = 0.6931471805599453f;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, qd = lane % 4;
+  const bool mean = a.mean != 0, probs = a.pass == 2, with_lo = !mean && !probs;
+  const float id_hi = mean ? 0.f : -INFINITY, id_lo = INFINITY;
+  const int cfirst = j0 + 8 * warp;
+  const int cc0 = (max(cfirst, a.k0) - a.k0) / a.step;
+  const int cb = a.k0 + (cc0 + 1) * a.step;  // columns >= cb lie in the next cell
+  float hi[2][2][4], lo[2][2][4];            // [column slot][nt][c]
+#pragma unroll
+  for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+      for (int c = 0; c < 4; ++c) hi[cs][nt][c] = id_hi, lo[cs][nt][c] = id_lo;
+  if (mean) {  // sums of the entries themselves
+#pragma unroll
+    for (int cj = 0; cj < kWc; ++cj) {
+      const int col = cfirst + cj;
+      const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const float l2 = lg[cj][nt][c];
+          const int q = 4 * nt + c;
+          const float x = probs ? ex2(l2 - st_m[q]) * st_il[q] : l2 * kLn2;
+          const float xh = col_in && row_in[c / 2] && l2 != -INFINITY ? x : 0.f;
+          hi[0][nt][c] += next ? 0.f : xh;
+          hi[1][nt][c] += next ? xh : 0.f;
+        }
+      }
+    }
+  } else {
+    // Extremes of the logits (log2 units; the masked ones are -inf, the maximum's identity),
+    // then one conversion per slot: both entries are increasing functions of the logit.
+#pragma unroll
+    for (int cj = 0; cj < kWc; ++cj) {
+      const int col = cfirst + cj;
+      const bool col_in = col >= a.k0 && col < a.k1, next = col >= cb;
+      const bool in0 = col_in && !next, in1 = col_in && next;
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const float l2 = lg[cj][nt][c];
+          hi[0][nt][c] = fmaxf(hi[0][nt][c], in0 ? l2 : -INFINITY);
+          hi[1][nt][c] = fmaxf(hi[1][nt][c], in1 ? l2 : -INFINITY);
+          if (with_lo) {
+            const float l2m = l2 == -INFINITY ? INFINITY : l2;
+            lo[0][nt][c] = fminf(lo[0][nt][c], in0 ? l2m : INFINITY);
+            lo[1][nt][c] = fminf(lo[1][nt][c], in1 ? l2m : INFINITY);
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int q = 4 * nt + c;
+          const float h = hi[cs][nt][c], l = lo[cs][nt][c];
+          const bool in = row_in[c / 2];
+          hi[cs][nt][c] = !in || h == -INFINITY ? -INFINITY
+                          : probs               ? ex2(h - st_m[q]) * st_il[q]
+                                                : h * kLn2;
+          lo[cs][nt][c] = !in || l == INFINITY ? INFINITY : l * kLn2;
+        }
+  }
+  // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half.
+  auto fold = [&](float x, float y, bool is_hi) {
+    return mean ? x + y : is_hi ? fmaxf(x, y) : fminf(x, y);
+  };
+  float rh_[2][2][2][2][2], rl_[2][2][2][2][2];  // [rh][row slot][column slot][nt][e]
+#pragma unroll
+  for (int rh = 0; rh < 2; ++rh)
+#pragma unroll
+    for (int rs = 0; rs < 2; ++rs)
+#pragma unroll
+      for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const bool here = rslot[rh] == rs;
+            float x = here ? hi[cs][nt][2 * rh + e] : id_hi;
+            float y = here ? lo[cs][nt][2 * rh + e] : id_lo;
+#pragma unroll
+            for (int o = 4; o < 32; o *= 2) {
+              x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
+              if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
+            }
+            rh_[rh][rs][cs][nt][e] = x, rl_[rh][rs][cs][nt][e] = y;
+          }
+  if (lane >= 4) return;
+#pragma unroll
+  for (int rh = 0; rh < 2; ++rh)
+#pragma unroll
+  for (int rs = 0; rs < 2; ++rs)
+#pragma unroll
+    for (int cs = 0; cs < 2; ++cs)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
+          if (head >= a.H || r >= a.rows || c >= a.cols) continue;
+          const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
+          const float x = rh_[rh][rs][cs][nt][e], y = rl_[rh][rs][cs][nt][e];
+          if (mean) {
+            if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
+          } else {
+            if (x != -INFINITY) atomic_max_float(a.cell_hi + idx, x);
+            if (with_lo && y != INFINITY) atomic_min_float(a.cell_lo + idx, y);
+          }
+        }
+}
+
+}  // namespace
+}  // namespace attn
