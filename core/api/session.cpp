@@ -55,6 +55,7 @@ struct OomInjector : StageSink {
 struct Session::Impl {
   Checkpoint ck;
   torch::Device device{torch::kCPU};
+  torch::Dtype dtype = torch::kFloat32;
   ModelSummary summary;
   std::vector<std::string> warnings;
 };
@@ -63,12 +64,13 @@ Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
 std::unique_ptr<Session> Session::open(const std::string& checkpoint_dir,
-                                       const std::string& device) {
+                                       const std::string& device, const std::string& precision) {
   init_torch_threads();
   auto impl = std::make_unique<Impl>();
   impl->device = resolve_device(device, &impl->warnings);
+  impl->dtype = resolve_precision(precision, device, impl->device, &impl->warnings);
   impl->ck = load_checkpoint(checkpoint_dir);
-  impl->ck.model->to(impl->device);
+  impl->ck.model->to(impl->device, impl->dtype);
   const auto& c = impl->ck.config;
   auto& s = impl->summary;
   s.dir = checkpoint_dir;
@@ -87,6 +89,7 @@ std::unique_ptr<Session> Session::open(const std::string& checkpoint_dir,
                ? prov["note"].get<std::string>() : "";
   s.stages = impl->ck.model->all_stages();
   s.device = impl->device.is_cuda() ? "cuda" : "cpu";
+  s.precision = precision_name(impl->dtype);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -174,7 +177,8 @@ LayerTrace Session::trace(const TraceRequest& req) const {
     const auto& spec = specs[i];
     for (const auto& name : impl_->ck.model->stages(spec.layer)) {
       if (spec.stages.count(name) == 0) continue;
-      const auto t = result.view(i, name).contiguous();  // (H, rows, cols)
+      // Views are float32 whatever the model's precision (ViewCollector converts).
+      const auto t = result.view(i, name).to(torch::kFloat32).contiguous();  // (H, rows, cols)
       StageMap m;
       m.stage = name;
       m.layer = spec.layer;
@@ -192,6 +196,8 @@ LayerTrace Session::trace(const TraceRequest& req) const {
       out.maps.push_back(std::move(m));
     }
   }
+  const std::string note = fused_views_note(result, s.variant, s.precision);
+  if (!note.empty()) out.notes.push_back(note);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

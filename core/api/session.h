@@ -29,6 +29,7 @@ struct ModelSummary {
   std::string note;                 // provenance note from config.json
   std::vector<std::string> stages;  // the stage names the variant offers, in order
   std::string device;               // "cpu" or "cuda" (after any fallback)
+  std::string precision;            // "float32", "bfloat16" or "float16" (after any fallback)
 };
 
 /// One token as the model sees it.
@@ -89,7 +90,8 @@ struct LayerTrace {
   bool truncated = false;      // true when max_tokens cut the text
   double seconds = 0.0;
   /// What the user should know about how it was computed (e.g. that the device ran out of
-  /// memory and the pass was redone in smaller chunks).
+  /// memory and the pass was redone in smaller chunks, or that DAPE V2 layers ran the fused
+  /// CUDA kernel).
   std::vector<std::string> notes;
   /// The first map of `stage` in `layer`, or nullptr.
   const StageMap* find(const std::string& stage, int64_t layer) const {
@@ -129,9 +131,14 @@ struct LengthReport {
 class Session {
  public:
   /// Loads a checkpoint directory on "cpu" or "cuda" (falls back to the CPU when CUDA is
-  /// absent, and says so in warnings()). Throws attn::Error subclasses naming what is wrong.
+  /// absent, and says so in warnings()) in `precision`: "float32", "bfloat16" or "float16"
+  /// (half types run on CUDA only; where CUDA fell back to the CPU they fall back to float32,
+  /// also noted in warnings()). Maps, perplexities and statistics come back in float32 or
+  /// float64 whatever the precision. Throws attn::Error subclasses naming what is wrong (an
+  /// unknown device or precision, a half precision on the CPU asked for, a bad checkpoint).
   static std::unique_ptr<Session> open(const std::string& checkpoint_dir,
-                                       const std::string& device = "cpu");
+                                       const std::string& device = "cpu",
+                                       const std::string& precision = "float32");
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -147,8 +154,11 @@ class Session {
   /// attn::Cancelled when cancelled, attn::Error on bad input (empty text, unknown stage, layer
   /// out of range, empty window, unknown pool mode).
   LayerTrace trace(const TraceRequest& request) const;
-  /// Evaluates the text at each length. Throws attn::Cancelled when cancelled, attn::Error when
-  /// no length fits the text (naming the text's size) or a length or window count is < 1.
+  /// Evaluates the text at each length; log-softmax and perplexity in float32 and float64 in
+  /// any precision. Every layer streams its rows to the statistics, so DAPE V2 layers take
+  /// their reference path here, never the fused kernel. Throws attn::Cancelled when cancelled,
+  /// attn::Error when no length fits the text (naming the text's size) or a length or window
+  /// count is < 1.
   LengthReport evaluate(const LengthRequest& request) const;
 
  private:

@@ -166,6 +166,29 @@ bool ViewCollector::came_pooled(size_t index, const std::string& stage) const {
   return it != specs.end() && it->second.pooled.defined();
 }
 
+std::string fused_views_note(const ViewCollector& views, const std::string& variant,
+                             const std::string& precision) {
+  std::set<int64_t> fused, streamed;
+  for (size_t i = 0; i < views.specs().size(); ++i) {
+    const auto& spec = views.specs()[i];
+    const bool pooled = std::all_of(spec.stages.begin(), spec.stages.end(), [&](const auto& st) {
+      return views.came_pooled(i, st);
+    });
+    (pooled ? fused : streamed).insert(spec.layer);
+  }
+  // A layer runs one path: fused when any of its views came so (a layer answers all or none).
+  for (int64_t l : fused) streamed.erase(l);
+  if (fused.empty()) return "";
+  const std::string name = variant == "dape_v2" ? "DAPE V2" : variant;
+  const std::string note = name + " layers ran the fused CUDA kernel (" + precision + ")";
+  if (streamed.empty()) return note;
+  std::string list;
+  for (int64_t l : streamed) list += (list.empty() ? "" : ", ") + std::to_string(l);
+  return note + ", but traced layer" + (streamed.size() > 1 ? "s " : " ") + list +
+         " took the reference path: " + (streamed.size() > 1 ? "their" : "its") +
+         " maps need exact cells or stages other than logits and probs";
+}
+
 torch::Tensor ViewCollector::view(size_t index, const std::string& stage) const {
   const auto& specs = acc_.at(index);
   auto it = specs.find(stage);

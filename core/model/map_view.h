@@ -77,4 +77,11 @@ class ViewCollector : public StageSink {
   std::vector<std::map<std::string, Accumulator>> acc_;
 };
 
+/// What the user should know when views of a pass came finished from a layer's fused kernel
+/// (on_pooled; only DAPE V2's fused CUDA kernel makes them): that the `variant`'s layers ran it
+/// in `precision`, but for traced layers whose views needed streamed rows (exact cells, or
+/// stages the kernel does not make), which are named. Empty when no view came so.
+std::string fused_views_note(const ViewCollector& views, const std::string& variant,
+                             const std::string& precision);
+
 }  // namespace attn

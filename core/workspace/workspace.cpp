@@ -306,6 +306,12 @@ void read_rest(const json& root, const Fields& f, const fs::path& folder, Worksp
   }
   w.results = resolve(folder, f.string(root, "results", "", "", false));
   w.device = f.choice(root, "device", "", w.device, {"cpu", "cuda"});
+  // Absent in files written before the precision choice: float32, as those ran.
+  w.precision = f.choice(root, "precision", "", w.precision, {"float32", "bfloat16", "float16"});
+  if (w.precision != "float32" && w.device != "cuda") {
+    f.fail("precision", json(w.precision),
+           "half precisions run on CUDA only: with device \"" + w.device + "\" use \"float32\"");
+  }
 }
 
 std::string too_big(const std::string& where, uint64_t size) {
@@ -334,7 +340,7 @@ Workspace parse_workspace(const std::string& json_text, const std::string& path)
   f.known(root,
           {"format", "format_version", "checkpoints", "text", "layer", "head", "panel_stages",
            "profile_stages", "query", "view", "colours", "tab", "compare_stage", "lengths",
-           "results", "device"},
+           "results", "device", "precision"},
           "");
   const fs::path folder = fs::path(path).parent_path();
   Workspace w;
@@ -393,6 +399,7 @@ std::string workspace_json(const Workspace& w) {
   root["lengths"] = w.lengths;
   root["results"] = w.results;
   root["device"] = w.device;
+  root["precision"] = w.precision;
   try {
     return root.dump(2) + "\n";
   } catch (const ojson::exception& e) {  // a string that is not valid UTF-8

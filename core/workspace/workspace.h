@@ -51,6 +51,7 @@ struct Workspace {
   std::vector<int64_t> lengths;             // the lengths view; empty: the default
   std::string results;                      // an eval results file for the curves; may be empty
   std::string device = "cpu";               // cpu or cuda
+  std::string precision = "float32";        // float32; bfloat16 or float16 with device cuda
 };
 
 /// Limits on what a workspace file may hold; exceeding one is an error naming it.

@@ -169,5 +169,28 @@ TEST(MapView, PooledRequestsNameEveryViewOfTheLayerAndTakeFinishedViews) {
   }
 }
 
+TEST(MapView, FusedViewsAreNotedNamingTheLayersThatStreamed) {
+  const auto window = make_window(64, 0, -1, 0, -1, 8);
+  ViewSpec a{0, {std::string("probs")}, window, PoolMode::Extreme};
+  ViewSpec b{1, {std::string("probs")}, window, PoolMode::Extreme};
+  ViewSpec c{2, {std::string("raw")}, window, PoolMode::Extreme};
+  ViewCollector views({a, b, c});
+  EXPECT_EQ(fused_views_note(views, "dape_v2", "bfloat16"), "");  // nothing came pooled
+  const auto cells = torch::rand({4, 8, 8});
+  views.on_pooled(0, views.pooled_requests(0).at(0), cells);
+  EXPECT_EQ(fused_views_note(views, "dape_v2", "bfloat16"),
+            "DAPE V2 layers ran the fused CUDA kernel (bfloat16), but traced layers 1, 2 took "
+            "the reference path: their maps need exact cells or stages other than logits and "
+            "probs");
+  views.on_pooled(1, views.pooled_requests(1).at(0), cells);
+  EXPECT_EQ(fused_views_note(views, "dape_v2", "float16"),
+            "DAPE V2 layers ran the fused CUDA kernel (float16), but traced layer 2 took the "
+            "reference path: its maps need exact cells or stages other than logits and probs");
+  ViewCollector all({a, b});
+  for (int64_t l : {0, 1}) all.on_pooled(l, all.pooled_requests(l).at(0), cells);
+  EXPECT_EQ(fused_views_note(all, "dape_v2", "bfloat16"),
+            "DAPE V2 layers ran the fused CUDA kernel (bfloat16)");
+}
+
 }  // namespace
 }  // namespace attn

@@ -2,10 +2,14 @@
 // The Session facade on the bundled DAPE V2 checkpoint: out of memory (injected) is answered by
 // redoing the pass in smaller chunks, with the same maps and a note saying so, and by a clear
 // error when even small chunks fail; evaluation over lengths skips the lengths a text is too
-// short for and names them.
+// short for and names them; the precision choice (float32 by default, unknown names and half
+// types on a CPU asked for refused, half types falling back to float32 with CUDA's fallback).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <string>
 
 #include "core/api/session.h"
 #include "core/util/error.h"
@@ -91,6 +95,79 @@ TEST(Session, EvaluationSkipsLengthsTheTextIsTooShortFor) {
   }
   r.lengths = {5000};
   EXPECT_THROW(session->evaluate(r), Error);
+}
+
+/// The message of the ConfigError that opening with `device` and `precision` throws ("" when
+/// it opens, or throws anything else).
+std::string open_error(const std::string& device, const std::string& precision) {
+  try {
+    Session::open(ATTN_TEST_CHECKPOINT, device, precision);
+  } catch (const ConfigError& e) {
+    return e.what();
+  } catch (...) {
+  }
+  return "";
+}
+
+TEST(SessionPrecision, Float32IsTheDefaultAndChangesNothing) {
+  auto plain = Session::open(ATTN_TEST_CHECKPOINT, "cpu");
+  auto named = Session::open(ATTN_TEST_CHECKPOINT, "cpu", "float32");
+  EXPECT_EQ(plain->summary().precision, "float32");
+  EXPECT_EQ(named->summary().precision, "float32");
+  EXPECT_TRUE(plain->warnings().empty());
+  const LayerTrace a = plain->trace(request()), b = named->trace(request());
+  ASSERT_EQ(a.maps.size(), b.maps.size());
+  for (size_t i = 0; i < a.maps.size(); ++i) {
+    ASSERT_EQ(a.maps[i].values.size(), b.maps[i].values.size());
+    for (size_t k = 0; k < a.maps[i].values.size(); ++k) {
+      const float x = a.maps[i].values[k], y = b.maps[i].values[k];
+      ASSERT_TRUE((std::isnan(x) && std::isnan(y)) || x == y) << a.maps[i].stage << " cell " << k;
+    }
+  }
+  EXPECT_TRUE(a.notes.empty());  // no fused kernel on the CPU
+}
+
+TEST(SessionPrecision, UnknownNamesAreRefusedNamingTheValueAndTheChoices) {
+  for (const char* bad : {"half", "fp16", "Float32", "float64"}) {
+    const std::string what = open_error("cpu", bad);
+    ASSERT_FALSE(what.empty()) << bad << " was accepted";
+    EXPECT_NE(what.find(std::string("\"") + bad + "\""), std::string::npos) << what;
+    for (const char* name : {"float32", "bfloat16", "float16"}) {
+      EXPECT_NE(what.find(name), std::string::npos) << what;
+    }
+  }
+  // Refused before the device is looked at: also where CUDA falls back.
+  EXPECT_NE(open_error("cuda", "half").find("\"half\""), std::string::npos);
+}
+
+TEST(SessionPrecision, HalfTypesOnACpuAskedForAreRefused) {
+  for (const char* half : {"bfloat16", "float16"}) {
+    const std::string what = open_error("cpu", half);
+    EXPECT_NE(what.find(half), std::string::npos) << what;
+    EXPECT_NE(what.find("CUDA only"), std::string::npos) << what;
+    EXPECT_NE(what.find("float32"), std::string::npos) << what;
+  }
+}
+
+TEST(SessionPrecision, HalfTypesFallBackToFloat32WhereCudaFallsBackToTheCpu) {
+  auto session = Session::open(ATTN_TEST_CHECKPOINT, "cuda", "bfloat16");
+  const auto& s = session->summary();
+  const auto& w = session->warnings();
+  auto noted = [&w](const std::string& word) {
+    return std::any_of(w.begin(), w.end(),
+                       [&](const std::string& m) { return m.find(word) != std::string::npos; });
+  };
+  if (s.device == "cpu") {
+    EXPECT_EQ(s.precision, "float32");
+    EXPECT_TRUE(noted("CUDA was asked for")) << "the device fallback is noted";
+    EXPECT_TRUE(noted("bfloat16")) << "the precision fallback names the precision";
+    // And it runs, with maps as in a float32 session.
+    const LayerTrace t = session->trace(request());
+    EXPECT_FALSE(t.maps.empty());
+  } else {
+    EXPECT_EQ(s.precision, "bfloat16");
+    EXPECT_FALSE(noted("bfloat16"));
+  }
 }
 
 }  // namespace

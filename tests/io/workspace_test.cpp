@@ -40,7 +40,7 @@ bool same(const Workspace& a, const Workspace& b) {
          c.map == d.map && c.diverging == d.diverging && c.scale == d.scale && c.range == d.range &&
          c.lo == d.lo && c.hi == d.hi && c.skip_sink == d.skip_sink && a.tab == b.tab &&
          a.compare_stage == b.compare_stage && a.lengths == b.lengths && a.results == b.results &&
-         a.device == b.device;
+         a.device == b.device && a.precision == b.precision;
 }
 
 Workspace full_workspace() {
@@ -61,6 +61,7 @@ Workspace full_workspace() {
   w.lengths = {128, 256, 512, 1 << 20};
   w.results = "/data/results/eval.json";
   w.device = "cuda";
+  w.precision = "bfloat16";
   return w;
 }
 
@@ -106,7 +107,7 @@ TEST(WorkspaceTest, OutputHasFixedKeyOrderIndentAndNewline) {
         "\"k0\"",          "\"k1\"",        "\"colours\"",      "\"map\"",
         "\"diverging\"",   "\"scale\"",     "\"range\"",        "\"lo\"",
         "\"hi\"",          "\"skip_sink\"", "\"tab\"",          "\"compare_stage\"",
-        "\"lengths\"",     "\"results\"",   "\"device\""}) {
+        "\"lengths\"",     "\"results\"",   "\"device\"",       "\"precision\""}) {
     const size_t next = text.find(key, at);
     ASSERT_NE(next, std::string::npos) << key << " missing or out of order in\n" << text;
     at = next;
@@ -121,6 +122,28 @@ TEST(WorkspaceTest, MinimalFileGetsTheDefaults) {
   Workspace expected;
   expected.checkpoints = {{"/ck/a", ""}};
   EXPECT_TRUE(same(w, expected)) << workspace_json(w);
+  EXPECT_EQ(w.precision, "float32");
+}
+
+TEST(WorkspaceTest, PrecisionRoundTripsAndOlderFilesWithoutItRunInFloat32) {
+  for (const char* precision : {"float32", "bfloat16", "float16"}) {
+    Workspace w;
+    w.checkpoints = {{"/ck/a", ""}};
+    w.device = "cuda";
+    w.precision = precision;
+    const std::string text = workspace_json(w);
+    EXPECT_NE(text.find(std::string("\"precision\": \"") + precision + "\""), std::string::npos)
+        << text;
+    EXPECT_EQ(parse_workspace(text, kPath).precision, precision);
+  }
+  // As written before the precision choice: a CUDA workspace without the field.
+  const Workspace old = parse_workspace(
+      R"({"format": "attnscope-workspace", "format_version": 1,
+          "checkpoints": [{"path": "/ck/a", "fingerprint": ""}], "text": "hi",
+          "tab": "explore", "results": "", "device": "cuda"})",
+      kPath);
+  EXPECT_EQ(old.device, "cuda");
+  EXPECT_EQ(old.precision, "float32");
 }
 
 // A valid file with one change; nullptr as value erases the field.
@@ -198,6 +221,12 @@ TEST(WorkspaceTest, EveryBadFieldIsNamedWithAHint) {
       {with("/tab", "graphs"), R"(field "tab" is "graphs": use "explore", "compare" or "lengths")"},
       {with("/compare_stage", ""), R"(field "compare_stage" is "": use a non-empty string)"},
       {with("/device", "gpu"), R"(field "device" is "gpu": use "cpu" or "cuda")"},
+      {with("/precision", "half"),
+       R"(field "precision" is "half": use "float32", "bfloat16" or "float16")"},
+      {with("/precision", 16), R"(field "precision" is 16: use "float32")"},
+      {with("/precision", "bfloat16"),  // the device defaults to the CPU
+       R"(field "precision" is "bfloat16": half precisions run on CUDA only: with device "cpu" )"
+       R"(use "float32")"},
       {with("/panel_stages", "probs"),
        R"(field "panel_stages" is "probs": use a list of at most 32)"},
       {with("/panel_stages", {"probs", ""}), R"(field "panel_stages[1]" is "")"},
@@ -271,6 +300,7 @@ TEST(WorkspaceTest, FuzzSeedsAreWhatTheirNamesSay) {
   EXPECT_EQ(full.checkpoints.at(0).path, dir + "checkpoints/dape_v2");
   EXPECT_EQ(full.results, dir + "eval.json");
   EXPECT_EQ(full.text, "The quick brown fox \"jumps\"\n\xC3\xBC\xE2\x82\xAC");
+  EXPECT_EQ(full.precision, "bfloat16");
   EXPECT_NO_THROW(read_workspace(dir + "minimal.json"));
   for (const char* bad :
        {"future_version.json", "eval_results.json", "bad_values.json", "truncated_bad_utf8.json"}) {
