@@ -24,7 +24,8 @@ const char* kEvalUsage =
     "usage: attnscope-cli eval --checkpoint DIR [--checkpoint DIR ...] --out results.json\n"
     "                          [--lengths 128,256,...] [--split validation|test | --text FILE]\n"
     "                          [--windows K] [--tail N] [--local-window W]\n"
-    "                          [--device cuda|cpu] [--csv FILE]\n"
+    "                          [--device cuda|cpu] [--precision float32|bfloat16|float16]\n"
+    "                          [--csv FILE]\n"
     "  For each checkpoint and length: perplexity of the last N (default 256) tokens of each of\n"
     "  K (default 8) windows and of the whole windows, with mean and spread over the windows;\n"
     "  per layer and head the attention entropy, mean distance, first-token (sink) mass, mass\n"
@@ -32,7 +33,10 @@ const char* kEvalUsage =
     "  their mean and mean pairwise cosine similarity. Windows are placed evenly and\n"
     "  deterministically over the text (the same for every checkpoint with the same tokenizer).\n"
     "  The text defaults to the Brown corpus' validation split (resources/corpus/brown/).\n"
-    "  Lengths default to 128,256,512,1024,2048,4096.\n";
+    "  Lengths default to 128,256,512,1024,2048,4096.\n"
+    "  --precision runs the models in float32 (default), bfloat16 or float16 (half types on\n"
+    "  CUDA only; where CUDA falls back to the CPU, float32 with a note); losses and\n"
+    "  perplexities are computed in float32 or better either way.\n";
 
 /// resources/: $ATTNSCOPE_RESOURCES, or beside or above this program, or the source tree's.
 std::string resources_dir() {
@@ -60,7 +64,7 @@ std::string csv_number(double x) {
 int cmd_eval(int argc, char** argv, const CliContext& ctx) {
   Args args(argc, argv, 2,
             {"checkpoint", "out", "lengths", "split", "text", "windows", "tail", "local-window",
-             "device", "csv"},
+             "device", "precision", "csv"},
             {"help"});
   if (args.has("help")) {
     std::fputs(kEvalUsage, stdout);
@@ -92,7 +96,10 @@ int cmd_eval(int argc, char** argv, const CliContext& ctx) {
   const std::string text = read_text(text_path);
   init_torch_threads();
   std::vector<std::string> warnings;
-  const auto device = resolve_device(args.get("device", "cuda"), &warnings);
+  const std::string device_name = args.get("device", "cuda");
+  const auto device = resolve_device(device_name, &warnings);
+  const auto dtype =
+      resolve_precision(args.get("precision", "float32"), device_name, device, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "note: %s\n", w.c_str());
 
   // Load and tokenize first: a bad checkpoint or a too-short text fails before any work.
@@ -110,7 +117,7 @@ int cmd_eval(int argc, char** argv, const CliContext& ctx) {
       eval_window_starts(it.tokens.size(0), L, opts.windows);  // throws if the text is short
       total += double(opts.windows) * double(L);
     }
-    it.ck.model->to(device);
+    it.ck.model->to(device, dtype);
     items.push_back(std::move(it));
   }
 
@@ -122,6 +129,7 @@ int cmd_eval(int argc, char** argv, const CliContext& ctx) {
                             {"local_window", opts.local_window},
                             {"lengths", opts.lengths},
                             {"device", device.str()},
+                            {"precision", precision_name(dtype)},
                             {"checkpoints", nlohmann::json::array()}};
   std::string csv = "checkpoint,variant,position,train_len,length,windows,ppl_tail,ppl_tail_sd,"
                     "ppl_window,ppl_window_sd\n";

@@ -30,6 +30,7 @@ const char* kFigureUsage =
     "                            [--layer L] [--head H]\n"
     "                            [--stage S ...] [--query Q] [--window Q0,Q1,K0,K1]\n"
     "                            [--grid N] [--max-tokens N] [--device cpu|cuda]\n"
+    "                            [--precision float32|bfloat16|float16]\n"
     "                            [--colour-map viridis|magma|cividis|grey] [--no-diverging]\n"
     "                            [--scale linear|log] [--range auto|shared|LO,HI] [--skip-sink]\n"
     "                            [--width-cm W] [--height-cm H] [--font-pt P] [--dpi D]\n"
@@ -47,7 +48,9 @@ const char* kFigureUsage =
     "  --workspace FILE rebuilds the figure of a workspace saved by the window (File > Save\n"
     "  workspace): its checkpoint, text, layer, head, stages, zoom and colours; its tab picks\n"
     "  the figure (explore: the panels; compare: the compared maps and the difference of the\n"
-    "  first two; lengths: the processed maps at each length). Options given here override it.\n";
+    "  first two; lengths: the processed maps at each length). Options given here override it.\n"
+    "  --precision runs the model in float32 (default, or the workspace's), bfloat16 or float16\n"
+    "  (half types on CUDA only; where CUDA falls back to the CPU, float32 with a note).\n";
 
 double get_double(const Args& args, const std::string& name, double fallback) {
   if (!args.has(name)) return fallback;
@@ -114,14 +117,16 @@ int write_figure(ui::Figure figure, const ui::FigureStyle& size, const Args& arg
 
 /// The compared checkpoints of a workspace (or just `dir`) on the text, one map each on one
 /// scale, and the difference of the first two.
+/// The others open on the device and precision asked of the first.
 ui::Figure compare_figure(const Workspace& ws, const std::string& dir, const Session& first,
                           TraceRequest request, const QString& stage, int head,
-                          const ui::ColourSettings& colours, const CliContext& ctx) {
+                          const ui::ColourSettings& colours, const CliContext& ctx,
+                          const std::string& device, const std::string& precision) {
   std::vector<std::unique_ptr<Session>> others;
   std::vector<const Session*> sessions = {&first};
   for (size_t i = 1; i < ws.checkpoints.size(); ++i) {
     if (check_checkpoint(ws.checkpoints[i]) == CheckpointState::Missing) continue;
-    others.push_back(Session::open(ws.checkpoints[i].path, ws.device));
+    others.push_back(Session::open(ws.checkpoints[i].path, device, precision));
     sessions.push_back(others.back().get());
   }
   request.maps.front().stages = {stage.toStdString()};
@@ -208,8 +213,8 @@ ui::Figure lengths_figure(const Workspace& ws, const Session& session, TraceRequ
 int cmd_figure(int argc, char** argv, const CliContext& ctx) {
   Args args(argc, argv, 2,
             {"checkpoint", "text", "text-string", "out", "kind", "layer", "head", "stage", "query",
-             "window", "grid", "max-tokens", "device", "colour-map", "scale", "range", "width-cm",
-             "height-cm", "font-pt", "dpi", "title", "workspace"},
+             "window", "grid", "max-tokens", "device", "precision", "colour-map", "scale", "range",
+             "width-cm", "height-cm", "font-pt", "dpi", "title", "workspace"},
             {"help", "skip-sink", "no-diverging"});
   if (args.has("help")) {
     std::fputs(kFigureUsage, stdout);
@@ -264,7 +269,12 @@ int cmd_figure(int argc, char** argv, const CliContext& ctx) {
   char* qtArgv[] = {argv[0], nullptr};
   QGuiApplication app(qtArgc, qtArgv);
 
-  auto session = Session::open(dir, args.get("device", fromWorkspace ? ws.device : "cpu"));
+  const std::string device = args.get("device", fromWorkspace ? ws.device : "cpu");
+  // A workspace's half precision goes with its CUDA device, not with a CPU asked for here.
+  const bool onCuda = device.rfind("cuda", 0) == 0;
+  const std::string precision =
+      args.get("precision", fromWorkspace && onCuda ? ws.precision : "float32");
+  auto session = Session::open(dir, device, precision);
   for (const auto& w : session->warnings()) std::fprintf(stderr, "note: %s\n", w.c_str());
   const ModelSummary& s = session->summary();
   const QStringList offered = ui::toQStringList(s.stages);
@@ -315,7 +325,8 @@ int cmd_figure(int argc, char** argv, const CliContext& ctx) {
   if (kind == "compare" || kind == "lengths") {
     ui::Figure figure = kind == "compare"
                             ? compare_figure(ws, dir, *session, request, stages.front(),
-                                             static_cast<int>(head), colours, ctx)
+                                             static_cast<int>(head), colours, ctx, device,
+                                             precision)
                             : lengths_figure(ws, *session, request, static_cast<int>(head),
                                              colours);
     return write_figure(figure, size, args, out);

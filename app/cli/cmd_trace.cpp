@@ -17,19 +17,22 @@ namespace {
 const char* kTraceUsage =
     "usage: attnscope-cli trace --checkpoint DIR (--text FILE | --text-string S)\n"
     "                           [--layers L,...] [--stages S,...] [--max-tokens N]\n"
-    "                           [--device cpu|cuda] [--dtype float32|bfloat16|float16]\n"
+    "                           [--device cpu|cuda] [--precision float32|bfloat16|float16]\n"
     "                           --out FILE.safetensors\n"
     "  Runs the model on the text and writes, for each chosen layer (default: all), q and k of\n"
     "  every head (after any rotation) and every stage map (H x N x N, float32; entries with\n"
     "  key > query are 0), with token_ids and the token strings in the file's metadata.\n"
-    "  --max-tokens N keeps the first N tokens (a trace holds H*N*N floats per stage and layer).\n";
+    "  --max-tokens N keeps the first N tokens (a trace holds H*N*N floats per stage and layer).\n"
+    "  --precision runs the model in float32 (default), bfloat16 or float16 (half types on CUDA\n"
+    "  only; where CUDA falls back to the CPU, float32 with a note); the file holds float32\n"
+    "  either way. --dtype is the older name of --precision.\n";
 
 }  // namespace
 
 int cmd_trace(int argc, char** argv, const CliContext& ctx) {
   Args args(argc, argv, 2,
             {"checkpoint", "text", "text-string", "layers", "stages", "max-tokens", "device",
-             "dtype", "out"},
+             "dtype", "precision", "out"},
             {"help"});
   if (args.has("help")) {
     std::fputs(kTraceUsage, stdout);
@@ -44,10 +47,18 @@ int cmd_trace(int argc, char** argv, const CliContext& ctx) {
       args.has("text") ? read_text_file(args.get("text")) : args.get("text-string");
   const int64_t max_tokens = args.get_int("max-tokens", 0, 1);
 
+  if (args.has("dtype") && args.has("precision") && args.get("dtype") != args.get("precision")) {
+    throw UsageError("--dtype " + args.get("dtype") + " and --precision " +
+                     args.get("precision") + " disagree: --dtype is the older name of "
+                     "--precision, give one");
+  }
+  const std::string precision = args.get("precision", args.get("dtype", "float32"));
+
   init_torch_threads();
   std::vector<std::string> warnings;
-  const auto device = resolve_device(args.get("device", "cpu"), &warnings);
-  const auto dtype = resolve_dtype(args.get("dtype", "float32"), device);
+  const std::string device_name = args.get("device", "cpu");
+  const auto device = resolve_device(device_name, &warnings);
+  const auto dtype = resolve_precision(precision, device_name, device, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "note: %s\n", w.c_str());
 
   auto ck = load_checkpoint(dir);

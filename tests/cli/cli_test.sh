@@ -90,6 +90,38 @@ stderr_has "config.json" "names the config file"
 expect 1 "unknown device" -- "$cli" trace --checkpoint "$work/ck" --text-string x --device tpu --out "$work/x"
 stderr_has "tpu" "names the device"
 
+# Precision: --precision (and its older name --dtype) on the commands that run a model.
+for c in trace eval; do
+  "$cli" "$c" --help | grep -q -- "--precision float32|bfloat16|float16" \
+    || { echo "FAIL: $c --help lacks --precision"; fails=$((fails + 1)); }
+done
+expect 0 "trace --precision float32" -- "$cli" trace --checkpoint "$work/ck" --text-string \
+  "Attention, please." --precision float32 --out "$work/p.safetensors"
+expect 0 "trace --dtype float32 (the older name)" -- "$cli" trace --checkpoint "$work/ck" \
+  --text-string "Attention, please." --dtype float32 --out "$work/p.safetensors"
+expect 1 "trace unknown precision" -- "$cli" trace --checkpoint "$work/ck" --text-string x \
+  --precision half --out "$work/x"
+stderr_has 'precision "half" is unknown: use float32, bfloat16 or float16' "names the precision and the choices"
+expect 1 "trace half precision on the CPU" -- "$cli" trace --checkpoint "$work/ck" --text-string x \
+  --device cpu --precision bfloat16 --out "$work/x"
+stderr_has "bfloat16 runs on CUDA only" "says half precision needs CUDA"
+expect 2 "trace --dtype and --precision disagree" -- "$cli" trace --checkpoint "$work/ck" \
+  --text-string x --dtype float32 --precision float16 --out "$work/x"
+stderr_has "disagree" "says they disagree"
+"$cli" trace --checkpoint "$work/ck" --text-string "Attention, please." --device cuda \
+  --precision bfloat16 --out "$work/p.safetensors" 2>"$work/err"
+got=$?
+if grep -q "no usable GPU" "$work/err"; then  # CUDA fell back to the CPU: so does the precision
+  if [ "$got" = 0 ] && grep -q "bfloat16 was asked for" "$work/err" && grep -q "float32" "$work/err"; then
+    echo "ok: half precision falls back to float32 with CUDA"
+  else
+    echo "FAIL: half precision fallback: exit $got"; sed 's/^/  stderr: /' "$work/err" | head -5
+    fails=$((fails + 1))
+  fi
+elif [ "$got" != 0 ]; then
+  echo "FAIL: trace in bfloat16 on CUDA: exit $got"; fails=$((fails + 1))
+fi
+
 # Training: a tiny byte-level model on a slice of the shipped corpus (CPU).
 zcat "$src/resources/corpus/brown/validation.txt.gz" | head -c 60000 >"$work/tr.txt"
 zcat "$src/resources/corpus/brown/test.txt.gz" | head -c 8000 >"$work/va.txt"
@@ -138,11 +170,12 @@ grep -q "unigram ppl" "$work/out" && grep -q "^b " "$work/out" \
 
 # Length evaluation on the run trained above.
 expect 0 "eval" -- "$cli" eval --checkpoint "$work/run" --checkpoint "$work/setrun/b" --text "$work/va.txt" \
-  --lengths 16,32,64 --windows 3 --device cpu --out "$work/ev.json" --csv "$work/ev.csv"
+  --lengths 16,32,64 --windows 3 --device cpu --precision float32 --out "$work/ev.json" --csv "$work/ev.csv"
 "$py" - "$work/ev.json" "$work/ev.csv" <<'PY' || { echo "FAIL: eval results"; fails=$((fails + 1)); }
 import json, sys, math
 r = json.load(open(sys.argv[1]))
 assert r["format"] == "attnscope-eval" and r["format_version"] == 1, r.get("format")
+assert r["precision"] == "float32", r.get("precision")
 assert [c["name"] for c in r["checkpoints"]] == ["run", "b"]
 for c in r["checkpoints"]:
     assert [x["length"] for x in c["results"]] == [16, 32, 64]
@@ -162,6 +195,10 @@ expect 1 "eval length beyond the text" -- "$cli" eval --checkpoint "$work/run" -
 stderr_has "length 100000" "names the length"
 expect 2 "eval split and text" -- "$cli" eval --checkpoint "$work/run" --split test --text "$work/va.txt" --out "$work/x.json"
 expect 2 "eval bad split" -- "$cli" eval --checkpoint "$work/run" --split dev --out "$work/x.json"
+expect 1 "eval unknown precision" -- "$cli" eval --checkpoint "$work/run" --text "$work/va.txt" \
+  --lengths 16 --device cpu --precision fp8 --out "$work/x.json"
+stderr_has 'precision "fp8" is unknown: use float32, bfloat16 or float16' "eval names the precision"
+[ -e "$work/x.json" ] && { echo "FAIL: a refused eval wrote results"; fails=$((fails + 1)); }
 
 if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

@@ -16,6 +16,7 @@ text="The quick brown fox jumps over the lazy dog. It was not amused, and it sai
 source "$(dirname "$0")/test_lib.sh"
 
 expect 0 "figure --help" -- "$cli" figure --help
+grep -q -- "--precision float32|bfloat16|float16" "$work/out" || { echo "FAIL: --help lacks --precision"; fails=$((fails + 1)); }
 expect 0 "maps as PDF" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --layer 1 \
   --head 2 --out "$work/maps.pdf"
 check "PDF renders" pdftoppm -r 50 -png -singlefile "$work/maps.pdf" "$work/maps"
@@ -26,6 +27,8 @@ assert data[:8] == b'\x89PNG\r\n\x1a\n'
 w, h = struct.unpack('>II', data[16:24])
 assert w > 200 and h > 50, (w, h)
 "
+expect 0 "default precision" -- "$cli" figure --checkpoint "$ck" --text-string "$text" \
+  --stage probs --out "$work/pdefault.npy"
 expect 0 "maps as SVG" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --layer 1 \
   --stage raw --stage probs --out "$work/maps.svg"
 check "SVG parses and has vector paths and one image per map" "$py" -c "
@@ -131,6 +134,21 @@ expect 1 "unwritable folder" -- "$cli" figure --checkpoint "$ck" --text-string "
 stderr_has "$work/missing/dir" "unwritable folder is named"
 expect 2 "bad range" -- "$cli" figure --checkpoint "$ck" --text-string "$text" --range 3,1 \
   --out "$work/x.pdf"
+expect 1 "unknown precision" -- "$cli" figure --checkpoint "$ck" --text-string "$text" \
+  --precision double --out "$work/x.pdf"
+stderr_has 'precision "double" is unknown: use float32, bfloat16 or float16' "names the precision"
+expect 0 "--precision float32" -- "$cli" figure --checkpoint "$ck" --text-string "$text" \
+  --precision float32 --stage probs --out "$work/p32.npy"
+check "float32 is the default: the same numbers" cmp "$work/p32.npy" "$work/pdefault.npy"
+ws "$work/half.json" explore "[{\"path\": \"$ck\", \"fingerprint\": \"\"}]" \
+  '"device": "cuda", "precision": "bfloat16",'
+expect 0 "workspace in bfloat16 with --device cpu runs in float32" -- "$cli" figure \
+  --workspace "$work/half.json" --device cpu --stage probs --out "$work/half.npy"
+expect 0 "workspace in bfloat16 on CUDA" -- "$cli" figure --workspace "$work/half.json" \
+  --stage probs --out "$work/half.npy"
+if grep -q "no usable GPU" "$work/err"; then
+  stderr_has "bfloat16 was asked for" "where CUDA falls back, so does the precision (noted)"
+fi
 expect 1 "empty text" -- "$cli" figure --checkpoint "$ck" --text-string "" --out "$work/x.pdf"
 stderr_has "empty" "empty text is reported"
 [ -e "$work/x.pdf" ] && { echo "FAIL: a failed figure left a file"; fails=$((fails + 1)); }
