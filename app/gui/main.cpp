@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   const QCommandLineOption deviceOption(QStringLiteral("device"),
                                         QStringLiteral("cpu or cuda (default: cpu)."),
                                         QStringLiteral("DEVICE"), QStringLiteral("cpu"));
+  const QCommandLineOption precisionOption(
+      QStringLiteral("precision"),
+      QStringLiteral("float32, bfloat16 or float16 (default: float32; half types with --device "
+                     "cuda)."),
+      QStringLiteral("PRECISION"), QStringLiteral("float32"));
   const QCommandLineOption screenshotOption(
       QStringLiteral("screenshot"),
       QStringLiteral("Save the window as PNG once the first map is shown, then quit."),
@@ -64,13 +69,24 @@ int main(int argc, char** argv) {
   const QCommandLineOption workspaceOption(
       QStringLiteral("workspace"),
       QStringLiteral("Open a workspace file saved by File > Save workspace."), QStringLiteral("FILE"));
-  parser.addOptions({checkpointOption, textOption, deviceOption, screenshotOption, resultsOption,
-                     exportCurvesOption, workspaceOption});
+  parser.addOptions({checkpointOption, textOption, deviceOption, precisionOption,
+                     screenshotOption, resultsOption, exportCurvesOption, workspaceOption});
   parser.process(app);  // exits on --help, --version and unknown options
 
   const QString device = parser.value(deviceOption);
   if (device != QLatin1String("cpu") && device != QLatin1String("cuda")) {
     return fail(QStringLiteral("--device must be cpu or cuda, not '%1'").arg(device), kUsageError);
+  }
+  const QString precision = parser.value(precisionOption);
+  if (precision != QLatin1String("float32") && precision != QLatin1String("bfloat16") &&
+      precision != QLatin1String("float16")) {
+    return fail(QStringLiteral("--precision must be float32, bfloat16 or float16, not '%1'")
+                    .arg(precision),
+                kUsageError);
+  }
+  if (precision != QLatin1String("float32") && device != QLatin1String("cuda")) {
+    return fail(QStringLiteral("--precision %1 runs on CUDA only: add --device cuda").arg(precision),
+                kUsageError);
   }
   const QString resources = attn::ui::findResourcesDir(qEnvironmentVariable("ATTNSCOPE_RESOURCES"),
                                                        QCoreApplication::applicationDirPath());
@@ -89,6 +105,7 @@ int main(int argc, char** argv) {
 
   attn::ui::AttentionViewModel model(std::make_unique<attn::ui::SessionBackend>());
   model.setDevice(device);
+  model.setPrecision(precision);
   attn::ui::MainWindow window(&model, resources);
   // Layout, colours and the recent list of the last run; a screenshot uses the fixed defaults so
   // that it does not depend on who ran the program before.

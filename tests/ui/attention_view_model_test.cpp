@@ -208,6 +208,45 @@ class AttentionViewModelTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy(), kWaitMs);
   }
 
+  void precisionGoesToTheBackendAndFollowsTheDevice() {
+    QCOMPARE(m_model->precision(), QStringLiteral("float32"));
+    QVERIFY(m_model->precisionAvailable(QStringLiteral("float32")));
+    QVERIFY(!m_model->precisionAvailable(QStringLiteral("bfloat16")));  // on the CPU
+    QSignalSpy precision(m_model.get(), &AttentionViewModel::precisionChanged);
+    QSignalSpy device(m_model.get(), &AttentionViewModel::deviceChanged);
+    QSignalSpy notice(m_model.get(), &AttentionViewModel::notice);
+    // Half types on the CPU and unknown names are refused, with a notice saying why.
+    m_model->setPrecision(QStringLiteral("bfloat16"));
+    QCOMPARE(m_model->precision(), QStringLiteral("float32"));
+    QCOMPARE(notice.count(), 1);
+    QVERIFY2(notice.last().at(0).toString().contains(QStringLiteral("CUDA only")),
+             qPrintable(notice.last().at(0).toString()));
+    m_model->setDevice(QStringLiteral("cuda"));
+    QCOMPARE(device.count(), 1);
+    m_model->setPrecision(QStringLiteral("half"));
+    QCOMPARE(m_model->precision(), QStringLiteral("float32"));
+    QVERIFY(notice.last().at(0).toString().contains(QStringLiteral("'half'")));
+    QCOMPARE(precision.count(), 0);
+    // On CUDA a half type is taken and reaches the backend with the device.
+    QVERIFY(m_model->precisionAvailable(QStringLiteral("float16")));
+    m_model->setPrecision(QStringLiteral("bfloat16"));
+    QCOMPARE(precision.count(), 1);
+    QCOMPARE(precision.last().at(0).toString(), QStringLiteral("bfloat16"));
+    openWith(QString());
+    QCOMPARE(m_model->summary().device, std::string("cuda"));
+    QCOMPARE(m_model->summary().precision, std::string("bfloat16"));
+    // Back to the CPU: float32 again, said in a notice.
+    const int notices = notice.count();
+    m_model->setDevice(QStringLiteral("cpu"));
+    QCOMPARE(m_model->precision(), QStringLiteral("float32"));
+    QCOMPARE(precision.count(), 2);
+    QCOMPARE(notice.count(), notices + 1);
+    QVERIFY(notice.last().at(0).toString().contains(QStringLiteral("float32")));
+    m_model->openCheckpoint(QStringLiteral("/fake/ckpt"));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && m_model->summary().device == "cpu", kWaitMs);
+    QCOMPARE(m_model->summary().precision, std::string("float32"));
+  }
+
   void headChangeNeedsNoRerun() {
     openWith(QStringLiteral("a b c"));
     QSignalSpy head(m_model.get(), &AttentionViewModel::headChanged);

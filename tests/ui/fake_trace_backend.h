@@ -48,7 +48,8 @@ class FakeTraceBackend final : public TraceBackend {
  public:
   explicit FakeTraceBackend(std::shared_ptr<FakeControl> control) : m_control(std::move(control)) {}
 
-  OpenResult open(const std::string& dir, const std::string& device) override {
+  OpenResult open(const std::string& dir, const std::string& device,
+                  const std::string& precision) override {
     ++m_control->opens;
     if (dir.find("bad") != std::string::npos) {
       throw attn::CheckpointError(dir + "/config.json: file not found");
@@ -63,6 +64,7 @@ class FakeTraceBackend final : public TraceBackend {
     result.summary.d_model = 16;
     result.summary.train_len = 4;
     result.summary.device = device;
+    result.summary.precision = precision;
     result.summary.stages = {"raw", "logits", "probs"};
     return result;
   }

@@ -11,6 +11,7 @@
 #include <QtCore/QStandardPaths>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QXmlStreamReader>
+#include <QtGui/QAction>
 #include <QtGui/QImage>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -277,6 +278,71 @@ class MainWindowTest : public QObject {
     m_model->setMaxTokens(AttentionViewModel::kDefaultMaxTokens);
     m_model->setText(kText);
     QTRY_VERIFY_WITH_TIMEOUT(!m_model->isBusy() && !m_model->isTruncated(), kLoadTimeoutMs);
+  }
+
+  void deviceMenuChoosesThePrecision() {
+    auto action = [this](const char* name) {
+      return m_window->findChild<QAction*>(QString::fromLatin1(name));
+    };
+    QAction* cpu = action("deviceCpuAction");
+    QAction* cuda = action("deviceCudaAction");
+    QAction* f32 = action("precisionFloat32Action");
+    QAction* bf16 = action("precisionBFloat16Action");
+    QAction* f16 = action("precisionFloat16Action");
+    QVERIFY(cpu && cuda && f32 && bf16 && f16);
+    QVERIFY(cpu->isChecked() && f32->isChecked());
+    QVERIFY(f32->isEnabled() && !bf16->isEnabled() && !f16->isEnabled());  // CUDA only
+    QVERIFY(bf16->toolTip().contains(QStringLiteral("CUDA only")));
+
+    QSignalSpy opened(m_model.get(), &AttentionViewModel::summaryChanged);
+    cuda->trigger();
+    QCOMPARE(m_model->device(), QStringLiteral("cuda"));
+    QVERIFY(bf16->isEnabled() && f16->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() >= 1 && !m_model->isBusy(), kLoadTimeoutMs);
+    opened.clear();
+    bf16->trigger();
+    QCOMPARE(m_model->precision(), QStringLiteral("bfloat16"));
+    QVERIFY(bf16->isChecked() && !f32->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() >= 1 && !m_model->isBusy(), kLoadTimeoutMs);
+    const attn::ModelSummary& s = m_model->summary();
+    if (s.device == "cpu") {  // no GPU here: CUDA and the precision fell back, and it says so
+      QCOMPARE(s.precision, std::string("float32"));
+      QVERIFY2(m_model->warnings().join(' ').contains(QStringLiteral("bfloat16")),
+               qPrintable(m_model->warnings().join(' ')));
+      QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("bfloat16")));
+    } else {
+      QCOMPARE(s.precision, std::string("bfloat16"));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->mapWidget()->mapSize() > 0 && !m_model->isBusy(),
+                             kLoadTimeoutMs);
+    QCOMPARE(m_window->workspace().precision, std::string("bfloat16"));
+    m_window->close();  // saves the settings
+    QCOMPARE(QSettings().value(QStringLiteral("precision")).toString(), QStringLiteral("bfloat16"));
+    m_window->show();
+
+    // A workspace brings its device and precision, and the menu of its window follows.
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("half.json"));
+    QVERIFY(m_window->saveWorkspace(ws));
+    AttentionViewModel model(std::make_unique<SessionBackend>());
+    MainWindow window(&model);
+    QVERIFY(window.openWorkspace(ws));
+    QCOMPARE(model.device(), QStringLiteral("cuda"));
+    QCOMPARE(model.precision(), QStringLiteral("bfloat16"));
+    QVERIFY(window.findChild<QAction*>(QStringLiteral("precisionBFloat16Action"))->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(model.hasCheckpoint() && !model.isBusy(), kLoadTimeoutMs);
+
+    // The CPU sets the precision back to float32 and disables the half types.
+    opened.clear();
+    cpu->trigger();
+    QCOMPARE(m_model->device(), QStringLiteral("cpu"));
+    QCOMPARE(m_model->precision(), QStringLiteral("float32"));
+    QVERIFY(f32->isChecked() && !bf16->isChecked() && !bf16->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(opened.count() >= 1 && !m_model->isBusy(), kLoadTimeoutMs);
+    QCOMPARE(m_model->summary().precision, std::string("float32"));
+    QVERIFY(m_model->warnings().isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->mapWidget()->mapSize() > 0 && !m_model->isBusy(),
+                             kLoadTimeoutMs);
   }
 
   void settingsAreRemembered() {

@@ -122,12 +122,45 @@ void AttentionViewModel::openCheckpoint(const QString& dir) {
   ++m_pendingOpens;
   const quint64 generation = ++m_openGeneration;
   TraceWorker* worker = m_worker;
-  const QString device = m_device;
+  const QString device = m_device, precision = m_precision;
   QMetaObject::invokeMethod(
       worker,
-      [worker, generation, dir, device] { worker->openCheckpoint(generation, dir, device); },
+      [worker, generation, dir, device, precision] {
+        worker->openCheckpoint(generation, dir, device, precision);
+      },
       Qt::QueuedConnection);
   updateBusy();
+}
+
+void AttentionViewModel::setDevice(const QString& device) {
+  if (device == m_device) return;
+  m_device = device;
+  Q_EMIT deviceChanged(m_device);
+  if (!precisionAvailable(m_precision)) {
+    Q_EMIT notice(tr("Precision set to float32: %1 runs on CUDA only").arg(m_precision));
+    m_precision = QStringLiteral("float32");
+    Q_EMIT precisionChanged(m_precision);
+  }
+}
+
+void AttentionViewModel::setPrecision(const QString& precision) {
+  if (precision == m_precision) return;
+  const QStringList known{QStringLiteral("float32"), QStringLiteral("bfloat16"),
+                          QStringLiteral("float16")};
+  if (!known.contains(precision)) {
+    Q_EMIT notice(tr("Precision '%1' is unknown: use float32, bfloat16 or float16").arg(precision));
+    return;
+  }
+  if (!precisionAvailable(precision)) {
+    Q_EMIT notice(tr("%1 runs on CUDA only: choose Device > CUDA first").arg(precision));
+    return;
+  }
+  m_precision = precision;
+  Q_EMIT precisionChanged(m_precision);
+}
+
+bool AttentionViewModel::precisionAvailable(const QString& precision) const {
+  return precision == QLatin1String("float32") || m_device.startsWith(QLatin1String("cuda"));
 }
 
 void AttentionViewModel::setText(const QString& text) {

@@ -102,12 +102,20 @@ class AttentionViewModel final : public QObject {
   int debounceInterval() const { return m_debounce.interval(); }
   void setMaxTokens(int maxTokens) { m_maxTokens = maxTokens; }
   /// "cpu" or "cuda" (the core falls back to the CPU with a warning); used by the next open.
-  void setDevice(const QString& device) { m_device = device; }
+  /// The CPU sets a half precision back to float32 (with a notice): those run on CUDA only.
+  void setDevice(const QString& device);
   QString device() const { return m_device; }
+  /// "float32", "bfloat16" or "float16"; used by the next open. A half precision while the
+  /// CPU is chosen, or an unknown name, is refused with a notice saying why.
+  void setPrecision(const QString& precision);
+  QString precision() const { return m_precision; }
+  /// Whether `precision` can be chosen on device(): float32 always, half types on CUDA.
+  bool precisionAvailable(const QString& precision) const;
   int maxTokens() const { return m_maxTokens; }
 
  public Q_SLOTS:
-  /// Loads a checkpoint on the worker, on device(); the old one stays in use if this fails.
+  /// Loads a checkpoint on the worker, on device() in precision(); the old one stays in use if
+  /// this fails.
   void openCheckpoint(const QString& dir);
   void setText(const QString& text);
   void setLayer(int layer);
@@ -134,6 +142,8 @@ class AttentionViewModel final : public QObject {
   void textChanged(const QString& text);
   void layerChanged(int layer);
   void headChanged(int head);
+  void deviceChanged(const QString& device);
+  void precisionChanged(const QString& precision);
   void panelStagesChanged(const QStringList& stages);
   void profileStagesChanged(const QStringList& stages);
   void queryRowChanged(int query);
@@ -194,6 +204,7 @@ class AttentionViewModel final : public QObject {
   MapWindowRequest m_view;
   int m_maxTokens = kDefaultMaxTokens;
   QString m_device = QStringLiteral("cpu");
+  QString m_precision = QStringLiteral("float32");
 
   // Jobs: opens are applied in order and never dropped (each one changes the backend); traces
   // carry generations and only the latest one's results count.

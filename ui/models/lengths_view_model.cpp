@@ -75,13 +75,15 @@ std::vector<int64_t> LengthsViewModel::skippedLengths() const {
   return skipped;
 }
 
-void LengthsViewModel::openCheckpoint(const QString& dir, const QString& device) {
+void LengthsViewModel::openCheckpoint(const QString& dir, const QString& device,
+                                      const QString& precision) {
   m_dir = dir;
   ++m_pendingOpens;
   setBusy(true);
   TraceWorker* worker = m_worker;
   QMetaObject::invokeMethod(
-      worker, [worker, dir, device] { worker->openCheckpoint(0, dir, device); },
+      worker,
+      [worker, dir, device, precision] { worker->openCheckpoint(0, dir, device, precision); },
       Qt::QueuedConnection);
 }
 

@@ -40,8 +40,10 @@ class LengthsViewModel final : public QObject {
   std::vector<int64_t> skippedLengths() const;
 
  public Q_SLOTS:
-  /// Loads the checkpoint (on the worker, on `device`); `opened` or `failed` follows.
-  void openCheckpoint(const QString& dir, const QString& device = QStringLiteral("cpu"));
+  /// Loads the checkpoint (on the worker, on `device` in `precision`); `opened` or `failed`
+  /// follows.
+  void openCheckpoint(const QString& dir, const QString& device = QStringLiteral("cpu"),
+                      const QString& precision = QStringLiteral("float32"));
   /// Starts a job (cancelling a running one).
   void run(const attn::ui::LengthsJob& job);
   void cancel();

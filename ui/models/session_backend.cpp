@@ -12,8 +12,9 @@ namespace attn::ui {
 SessionBackend::SessionBackend() = default;
 SessionBackend::~SessionBackend() = default;
 
-OpenResult SessionBackend::open(const std::string& dir, const std::string& device) {
-  auto session = attn::Session::open(dir, device);
+OpenResult SessionBackend::open(const std::string& dir, const std::string& device,
+                                const std::string& precision) {
+  auto session = attn::Session::open(dir, device, precision);
   OpenResult result{session->summary(), session->warnings()};
   m_session = std::move(session);
   return result;

@@ -14,7 +14,8 @@ class SessionBackend final : public TraceBackend {
   SessionBackend();
   ~SessionBackend() override;
 
-  OpenResult open(const std::string& dir, const std::string& device) override;
+  OpenResult open(const std::string& dir, const std::string& device,
+                  const std::string& precision) override;
   std::vector<attn::TokenInfo> tokenize(const std::string& text) override;
   attn::LayerTrace trace(const attn::TraceRequest& request) override;
   attn::LengthReport evaluate(const attn::LengthRequest& request) override;

@@ -11,7 +11,8 @@
 
 namespace attn::ui {
 
-/// What opening a checkpoint yields: its summary and any non-fatal warnings (e.g. CUDA fallback).
+/// What opening a checkpoint yields: its summary and any non-fatal warnings (e.g. CUDA fallback,
+/// or a half precision that fell back to float32 with it).
 struct OpenResult {
   attn::ModelSummary summary;
   std::vector<std::string> warnings;
@@ -22,8 +23,10 @@ struct OpenResult {
 class TraceBackend {
  public:
   virtual ~TraceBackend() = default;
-  /// Replaces the loaded checkpoint; on failure the previous one stays loaded.
-  virtual OpenResult open(const std::string& dir, const std::string& device) = 0;
+  /// Replaces the loaded checkpoint, on `device` ("cpu", "cuda") in `precision` ("float32",
+  /// "bfloat16", "float16"); on failure the previous one stays loaded.
+  virtual OpenResult open(const std::string& dir, const std::string& device,
+                          const std::string& precision) = 0;
   virtual std::vector<attn::TokenInfo> tokenize(const std::string& text) = 0;
   virtual attn::LayerTrace trace(const attn::TraceRequest& request) = 0;
   virtual attn::LengthReport evaluate(const attn::LengthRequest& request) = 0;

@@ -246,7 +246,8 @@ void MainWindow::connectModel() {
   // The lengths view follows the explored checkpoint; Compare follows text, layer and head.
   connect(model, &AttentionViewModel::summaryChanged, this, [this] {
     if (m_model->hasCheckpoint()) {
-      m_lengths->openCheckpoint(fromStd(m_model->summary().dir), m_model->device());
+      m_lengths->openCheckpoint(fromStd(m_model->summary().dir), m_model->device(),
+                                m_model->precision());
     }
   });
   connect(m_lengths.get(), &LengthsViewModel::opened, this, [this] {

@@ -119,6 +119,7 @@ class MainWindow final : public QMainWindow {
 
  private:
   void buildMenus();
+  void buildDeviceMenu();
   QWidget* buildSidePanel();
   QWidget* buildColourBox(QWidget* parent);
   void buildDocks();

@@ -76,7 +76,9 @@ QWidget* MainWindow::buildCurvesPanel() {
               showError(tr("No checkpoint named %1 is open or bundled.").arg(curve));
               return;
             }
-            if (dir != m_lengths->checkpointDir()) m_lengths->openCheckpoint(dir, m_model->device());
+            if (dir != m_lengths->checkpointDir()) {
+              m_lengths->openCheckpoint(dir, m_model->device(), m_model->precision());
+            }
             std::vector<int64_t> lengths = m_lengthsView->lengths();
             if (std::find(lengths.begin(), lengths.end(), length) == lengths.end()) {
               lengths.push_back(length);
@@ -113,7 +115,7 @@ void MainWindow::computeCurves() {
       j.windows = 2;
       raw->run(j);
     });
-    raw->openCheckpoint(dir, m_model->device());
+    raw->openCheckpoint(dir, m_model->device(), m_model->precision());
     m_curveJobs.push_back(std::move(job));
   }
   if (!m_curvesDock->isVisible()) m_curvesDock->show();

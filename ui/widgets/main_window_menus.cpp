@@ -9,6 +9,7 @@
 #include <QtCore/QSettings>
 #include <QtCore/QStringDecoder>
 #include <QtGui/QAction>
+#include <QtGui/QActionGroup>
 #include <QtGui/QCloseEvent>
 #include <QtGui/QDragEnterEvent>
 #include <QtGui/QDropEvent>
@@ -102,23 +103,62 @@ void MainWindow::buildMenus() {
     view->addAction(dock->toggleViewAction());
   }
 
-  QMenu* device = menuBar()->addMenu(tr("&Device"));
-  auto* cpu = device->addAction(tr("&CPU"));
-  auto* cuda = device->addAction(tr("C&UDA (GPU)"));
-  cpu->setCheckable(true);
-  cuda->setCheckable(true);
-  auto sync = [this, cpu, cuda] {
-    cpu->setChecked(m_model->device() == QLatin1String("cpu"));
-    cuda->setChecked(m_model->device() == QLatin1String("cuda"));
+  buildDeviceMenu();
+}
+
+/// Device and precision: each choice is stored in the model and reopens the checkpoint. Half
+/// precisions are enabled only while CUDA is chosen (the model explains in a notice otherwise).
+void MainWindow::buildDeviceMenu() {
+  QMenu* menu = menuBar()->addMenu(tr("&Device"));
+  menu->setToolTipsVisible(true);
+  auto* devices = new QActionGroup(menu);
+  auto* precisions = new QActionGroup(menu);
+  auto add = [menu](QActionGroup* group, const QString& label, const QString& value,
+                    const QString& objectName) {
+    QAction* a = menu->addAction(label);
+    a->setCheckable(true);
+    a->setData(value);
+    a->setObjectName(objectName);
+    group->addAction(a);
+    return a;
+  };
+  add(devices, tr("&CPU"), QStringLiteral("cpu"), QStringLiteral("deviceCpuAction"));
+  add(devices, tr("C&UDA (GPU)"), QStringLiteral("cuda"), QStringLiteral("deviceCudaAction"));
+  menu->addSection(tr("Precision"));
+  add(precisions, tr("&Float32"), QStringLiteral("float32"), QStringLiteral("precisionFloat32Action"));
+  for (auto* a : {add(precisions, tr("&BFloat16"), QStringLiteral("bfloat16"),
+                      QStringLiteral("precisionBFloat16Action")),
+                  add(precisions, tr("Float&16"), QStringLiteral("float16"),
+                      QStringLiteral("precisionFloat16Action"))}) {
+    const QString why = tr("Half precision runs on CUDA only: choose CUDA (GPU) first. DAPE V2 "
+                           "layers can then run the fused CUDA kernel.");
+    a->setToolTip(why);
+    a->setStatusTip(why);
+  }
+  auto sync = [this, devices, precisions] {
+    for (QAction* a : devices->actions()) a->setChecked(a->data() == m_model->device());
+    for (QAction* a : precisions->actions()) {
+      a->setChecked(a->data() == m_model->precision());
+      a->setEnabled(m_model->precisionAvailable(a->data().toString()));
+    }
   };
   sync();
-  auto choose = [this, sync](const QString& name) {
-    m_model->setDevice(name);
-    sync();
+  connect(m_model, &AttentionViewModel::deviceChanged, this, sync);
+  connect(m_model, &AttentionViewModel::precisionChanged, this, sync);
+  auto reopen = [this] {
     if (m_model->hasCheckpoint()) m_model->openCheckpoint(fromStd(m_model->summary().dir));
   };
-  connect(cpu, &QAction::triggered, this, [choose] { choose(QStringLiteral("cpu")); });
-  connect(cuda, &QAction::triggered, this, [choose] { choose(QStringLiteral("cuda")); });
+  connect(devices, &QActionGroup::triggered, this, [this, sync, reopen](QAction* a) {
+    m_model->setDevice(a->data().toString());
+    sync();
+    reopen();
+  });
+  connect(precisions, &QActionGroup::triggered, this, [this, sync, reopen](QAction* a) {
+    const QString before = m_model->precision();
+    m_model->setPrecision(a->data().toString());
+    sync();
+    if (m_model->precision() != before) reopen();
+  });
 }
 
 void MainWindow::stepHead(int delta) {
@@ -171,6 +211,7 @@ void MainWindow::saveSettings() const {
   settings.setValue(QStringLiteral("colour/skipSink"), m_colours.skipSink);
   settings.setValue(QStringLiteral("overview/mode"), m_overviewModeBox->currentIndex());
   settings.setValue(QStringLiteral("device"), m_model->device());
+  settings.setValue(QStringLiteral("precision"), m_model->precision());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

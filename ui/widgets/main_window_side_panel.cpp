@@ -253,6 +253,7 @@ void MainWindow::showSummary() {
   html += row(tr("parameters"), QLocale().toString(static_cast<qlonglong>(s.n_params)));
   html += row(tr("tokenizer"), tr("%1 (%2)").arg(fromStd(s.tokenizer_kind)).arg(s.vocab_size));
   html += row(tr("device"), fromStd(s.device));
+  html += row(tr("precision"), fromStd(s.precision));
   html += row(tr("trained"), s.trained ? tr("yes") : tr("NO"));
   html += QStringLiteral("</table>");
   m_summaryLabel->setText(html);

@@ -64,6 +64,7 @@ attn::Workspace MainWindow::workspace() const {
   w.lengths = m_lengthsView->lengths();
   w.results = m_curves->results().path;
   w.device = m_model->device().toStdString();
+  w.precision = m_model->precision().toStdString();
   return w;
 }
 
@@ -96,6 +97,7 @@ bool MainWindow::openWorkspace(const QString& path) {
   m_workspaceProblems = checkpointProblems(w);
   setColourSettings(coloursFromWorkspace(w.colours));
   m_model->setDevice(fromStd(w.device));
+  m_model->setPrecision(fromStd(w.precision));
   m_model->setText(fromStd(w.text));
   m_model->setLayer(static_cast<int>(w.layer));
   m_model->setHead(static_cast<int>(w.head));

@@ -29,9 +29,11 @@ TraceWorker::TraceWorker(std::unique_ptr<TraceBackend> backend, QObject* parent)
 
 TraceWorker::~TraceWorker() = default;
 
-void TraceWorker::openCheckpoint(quint64 generation, const QString& dir, const QString& device) {
+void TraceWorker::openCheckpoint(quint64 generation, const QString& dir, const QString& device,
+                                 const QString& precision) {
   try {
-    OpenResult result = m_backend->open(dir.toStdString(), device.toStdString());
+    OpenResult result =
+        m_backend->open(dir.toStdString(), device.toStdString(), precision.toStdString());
     Q_EMIT opened(generation, result);
   } catch (const std::exception& e) {
     Q_EMIT openFailed(generation, tr("Could not open checkpoint %1: %2").arg(dir, describe(e)));

@@ -61,7 +61,8 @@ class TraceWorker final : public QObject {
   ~TraceWorker() override;
 
  public Q_SLOTS:
-  void openCheckpoint(quint64 generation, const QString& dir, const QString& device);
+  void openCheckpoint(quint64 generation, const QString& dir, const QString& device,
+                      const QString& precision);
   /// Tokenizes the text (tokenized), then traces the layer (traced). A job whose flag is already
   /// set when it is dequeued is skipped, so a burst of superseded jobs drains at once.
   void runTrace(const attn::ui::TraceJob& job);
