@@ -15,6 +15,7 @@
 #include "core/api/session.h"
 #include "core/model/checkpoint.h"
 #include "core/util/text_file.h"
+#include "tests/support/remove_tree.h"
 #ifdef ATTN_WITH_CUDA_KERNELS
 #include <ATen/cuda/CUDAContext.h>
 #endif
@@ -114,7 +115,7 @@ TEST_P(SessionHalfPrecision, PooledOverviewMatchesFloat32) {
 /// Kerple), with the byte tokenizer, in a fresh temporary folder.
 std::string fused_checkpoint() {
   const auto dir = std::filesystem::temp_directory_path() / "attn_session_gpu_dape_v2";
-  std::filesystem::remove_all(dir);
+  test::remove_tree(dir.string());  // not std::filesystem::remove_all: see remove_tree.h
   ModelConfig c;
   c.vocab_size = 256;
   c.d_model = 128;
@@ -133,13 +134,13 @@ TEST_P(SessionHalfPrecision, FusedKernelViewsMatchFloat32AndAreNoted) {
   const std::string precision = GetParam();
   const std::string dir = fused_checkpoint();
   const LayerTrace got = compare_overviews(dir, corpus_text(), precision);
+  test::remove_tree(dir);
   if (!fused_kernel_here()) GTEST_SKIP() << "no fused kernel in this build or on this GPU";
   bool noted = false;
   for (const auto& n : got.notes) {
     noted |= n == "DAPE V2 layers ran the fused CUDA kernel (" + precision + ")";
   }
   EXPECT_TRUE(noted) << (got.notes.empty() ? "no notes" : got.notes.front());
-  std::filesystem::remove_all(dir);
 }
 
 TEST_P(SessionHalfPrecision, PerplexityIsWithinTwoPercentOfFloat32) {
