@@ -14,7 +14,7 @@
 //     the hidden column kept in registers in the A-operand layout; conv2 as six products
 //     [16 x 16] x [16 x 16 heads] started from S + P; the weights live in registers; logits in
 //     the log2 domain (log2(e) folded into W2 and the tables). The tile's maximum of each
-//     (row, head) is combined over the warps in shared memory, and each warp writes its
+//     (row, head) is raised by each warp with shared-memory atomics, and each warp writes its
 //     probabilities with 16-byte stores;
 //  C. P V for every head into float32 accumulators in registers, rescaled as the maxima move.
 // K and V stream in a group of heads at a time by bulk tensor copies (TMA, Hopper) into two
@@ -57,7 +57,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   float* red = reinterpret_cast<float*>(Ps + kSlots * kPHead);
   float* alpha_s = red + kWarps * 32 * 8;
   float* l_s = alpha_s + kSlots * kRows;
-  float* m_s = l_s + kSlots * kRows;  // [tile parity][lane][8]: the running maxima
+  float* m_s = l_s + kSlots * kRows;  // [2][lane][8]: the running maxima, two copies
   float* Gs = m_s + 2 * 32 * 8;
   float* Pbs = Gs + kGRows * kGS;
   T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kPbS);
@@ -175,7 +175,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   float l_run[8];
 #pragma unroll
   for (int q = 0; q < 8; ++q) l_run[q] = 0.f;
-  for (int e = tid; e < 32 * 8; e += kThreads) m_s[e] = -INFINITY;
+  for (int e = tid; e < 2 * 32 * 8; e += kThreads) m_s[e] = -INFINITY;
 
   // Stage A's split of a K group of nh heads: wph = 1 << lw warps a head (8 / nh, one when
   // nh > 8), each with n-tiles [nt_begin, nt_end) of the 9; the same for every full group.
@@ -347,20 +347,11 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         for (int cj = 1; cj < kWc; ++cj) m = fmaxf(m, lg[cj][nt][c]);
         mx[q] = m;
       }
-      float4* rw = reinterpret_cast<float4*>(red + (warp * 32 + lane) * 8);
-      rw[0] = make_float4(mx[0], mx[1], mx[2], mx[3]);
-      rw[1] = make_float4(mx[4], mx[5], mx[6], mx[7]);
-      __syncthreads();
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) {
-        if (w == warp) continue;
-        const float4* rr = reinterpret_cast<const float4*>(red + (w * 32 + lane) * 8);
-        const float4 x0 = rr[0], x1 = rr[1];
-        mx[0] = fmaxf(mx[0], x0.x), mx[1] = fmaxf(mx[1], x0.y);
-        mx[2] = fmaxf(mx[2], x0.z), mx[3] = fmaxf(mx[3], x0.w);
-        mx[4] = fmaxf(mx[4], x1.x), mx[5] = fmaxf(mx[5], x1.y);
-        mx[6] = fmaxf(mx[6], x1.z), mx[7] = fmaxf(mx[7], x1.w);
-      }
+      // Copy `parity` of the running maxima holds the maxima before this tile and copy
+      // parity ^ 1 the same: each warp raises the latter to its tile maxima (rarely needed once
+      // a row's maximum is found), the barrier, then every warp reads the same new maxima and
+      // warp 0 brings copy `parity` up to them for the next tile (whose raises come after its X
+      // barrier, so after every read here).
       float m_old[8];
       {
         const float4* mr = reinterpret_cast<const float4*>(m_s + (parity * 32 + lane) * 8);
@@ -368,10 +359,20 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         m_old[0] = x0.x, m_old[1] = x0.y, m_old[2] = x0.z, m_old[3] = x0.w;
         m_old[4] = x1.x, m_old[5] = x1.y, m_old[6] = x1.z, m_old[7] = x1.w;
       }
+      float* m_next = m_s + ((parity ^ 1) * 32 + lane) * 8;
 #pragma unroll
-      for (int q = 0; q < 8; ++q) mx[q] = fmaxf(m_old[q], mx[q]);
+      for (int q = 0; q < 8; ++q) {
+        if (mx[q] > m_old[q]) atomic_max_float(m_next + q, mx[q]);
+      }
+      __syncthreads();
+      {
+        const float4* mr = reinterpret_cast<const float4*>(m_next);
+        const float4 x0 = mr[0], x1 = mr[1];
+        mx[0] = x0.x, mx[1] = x0.y, mx[2] = x0.z, mx[3] = x0.w;
+        mx[4] = x1.x, mx[5] = x1.y, mx[6] = x1.z, mx[7] = x1.w;
+      }
       if (warp == 0) {
-        float4* mw = reinterpret_cast<float4*>(m_s + ((parity ^ 1) * 32 + lane) * 8);
+        float4* mw = reinterpret_cast<float4*>(m_s + (parity * 32 + lane) * 8);
         mw[0] = make_float4(mx[0], mx[1], mx[2], mx[3]);
         mw[1] = make_float4(mx[4], mx[5], mx[6], mx[7]);
       }
@@ -464,7 +465,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         l_s[(8 * nt + 2 * qd + c % 2) * kRows + g + 8 * (c / 2)] = l[q];
       }
       if (a.stats != nullptr) {  // the rows' statistics (the final maxima are in m_s)
-        const float* mf = m_s + (((steps / per_tile) & 1) * 32 + lane) * 8;
+        const float* mf = m_s + lane * 8;  // both copies hold the final maxima
         float2* st = a.stats + size_t(blockIdx.y) * H * N;
 #pragma unroll
         for (int q = 0; q < 8; ++q) {

@@ -278,53 +278,32 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
           lo[cs][nt][c] = !in || l == INFINITY ? INFINITY : l * kLn2;
         }
   }
-  // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half.
+  // Rows: each half's row (g + 8 rh) into its slot, then over the 8 rows g of the half by
+  // shuffles (every lane); lanes 0..3 (g = 0) add the results to the cells.
   auto fold = [&](float x, float y, bool is_hi) {
     return mean ? x + y : is_hi ? fmaxf(x, y) : fminf(x, y);
   };
-  float rh_[2][2][2][2][2], rl_[2][2][2][2][2];  // [rh][row slot][column slot][nt][e]
 #pragma unroll
-  for (int rh = 0; rh < 2; ++rh)
+  for (int u = 0; u < 32; ++u) {  // (row half, row slot, column slot, nt, e)
+    const int rh = u >> 4, rs = (u >> 3) & 1, cs = (u >> 2) & 1, nt = (u >> 1) & 1, e = u & 1;
+    const bool here = rslot[rh] == rs;
+    float x = here ? hi[cs][nt][2 * rh + e] : id_hi;
+    float y = here ? lo[cs][nt][2 * rh + e] : id_lo;
 #pragma unroll
-    for (int rs = 0; rs < 2; ++rs)
-#pragma unroll
-      for (int cs = 0; cs < 2; ++cs)
-#pragma unroll
-        for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const bool here = rslot[rh] == rs;
-            float x = here ? hi[cs][nt][2 * rh + e] : id_hi;
-            float y = here ? lo[cs][nt][2 * rh + e] : id_lo;
-#pragma unroll
-            for (int o = 4; o < 32; o *= 2) {
-              x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
-              if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
-            }
-            rh_[rh][rs][cs][nt][e] = x, rl_[rh][rs][cs][nt][e] = y;
-          }
-  if (lane >= 4) return;
-#pragma unroll
-  for (int rh = 0; rh < 2; ++rh)
-#pragma unroll
-  for (int rs = 0; rs < 2; ++rs)
-#pragma unroll
-    for (int cs = 0; cs < 2; ++cs)
-#pragma unroll
-      for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
-          if (head >= a.H || r >= a.rows || c >= a.cols) continue;
-          const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
-          const float x = rh_[rh][rs][cs][nt][e], y = rl_[rh][rs][cs][nt][e];
-          if (mean) {
-            if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
-          } else {
-            if (x != -INFINITY) atomic_max_float(a.cell_hi + idx, x);
-            if (with_lo && y != INFINITY) atomic_min_float(a.cell_lo + idx, y);
-          }
-        }
+    for (int o = 4; o < 32; o *= 2) {
+      x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
+      if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
+    }
+    const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
+    if (lane >= 4 || head >= a.H || r >= a.rows || c >= a.cols) continue;
+    const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
+    if (mean) {
+      if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
+    } else {
+      if (x != -INFINITY) atomic_max_float(a.cell_hi + idx, x);
+      if (with_lo && y != INFINITY) atomic_min_float(a.cell_lo + idx, y);
+    }
+  }
 }
 
 }  // namespace
