@@ -59,7 +59,7 @@ bool DapeV2Impl::fused_kernel_applies(const torch::Tensor& x) const {
   if (!x.is_cuda() || (dt != torch::kBFloat16 && dt != torch::kHalf)) return false;
   if (torch::GradMode::is_enabled()) return false;         // the kernel has no backward
   if (!tril_ || kernel_ != 3 || width_ > 32 || n_head_ > 16) return false;
-  if (head_dim_ != 32 && head_dim_ != 64 && head_dim_ != 128) return false;
+  if (head_dim_ != 16 && head_dim_ != 32 && head_dim_ != 64 && head_dim_ != 128) return false;
   // The kernel reads the bias as a function of the distance i - j (FIRE's also depends on i).
   const auto pe = position_encoding()->name();
   return pe == "nope" || pe == "rope" || pe == "alibi" || pe == "kerple";

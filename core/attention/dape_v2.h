@@ -25,7 +25,7 @@ class DapeV2Impl : public ScoreAttentionImpl {
   torch::Tensor forward(const torch::Tensor& x, const AttentionInputs& in) override;
   /// Whether forward() may take the fused kernel for x, sinks aside: built with the CUDA
   /// kernels, no gradient (grad mode off), x in bfloat16 or float16 on CUDA, tril, k = 3,
-  /// width <= 32, n_head <= 16, head_dim 32/64/128 and an encoding whose bias depends on i - j
+  /// width <= 32, n_head <= 16, head_dim 16/32/64/128 and an encoding whose bias depends on i - j
   /// only (NoPE, RoPE, ALiBi, Kerple).
   bool fused_kernel_applies(const torch::Tensor& x) const;
   /// fused_kernel_applies(x) and no sink wants this layer.

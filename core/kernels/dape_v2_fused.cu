@@ -47,7 +47,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   __trap();  // the host never launches it there (dape_v2_fused_unsupported_reason)
 #else
   constexpr int kQStride = HD + 8;
-  constexpr int kGroups = HD / 32;                              // 32-wide d groups of a head
+  constexpr int kDG = HD < 32 ? HD : 32;                        // d of a P V task ...
+  constexpr int kNT = kDG / 8;                                  // ... in kNT n-tiles of 8
+  constexpr int kGroups = HD / kDG;                             // d groups of a head
   constexpr int kTasks = (HMAX * kGroups + kWarps - 1) / kWarps;  // P V tasks per warp
   constexpr float kLog2e = 1.4426950408889634f;
   extern __shared__ __align__(16) unsigned char smem[];
@@ -164,11 +166,11 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     issue(s + 1);
   };
 
-  float acc[kTasks][4][4];
+  float acc[kTasks][kNT][4];
 #pragma unroll
   for (int s = 0; s < kTasks; ++s)
 #pragma unroll
-    for (int n = 0; n < 4; ++n) acc[s][n][0] = acc[s][n][1] = acc[s][n][2] = acc[s][n][3] = 0.f;
+    for (int n = 0; n < kNT; ++n) acc[s][n][0] = acc[s][n][1] = acc[s][n][2] = acc[s][n][3] = 0.f;
   // Softmax state of this thread's 8 (row, head) pairs q = 4 nt + 2 rh + e: row g + 8 rh, head
   // 8 nt + 2 qd + e. l sums this warp's columns only; m is the same in every warp and lives in
   // m_s (warp 0 writes the next tile's half, every warp reads the current one).
@@ -415,7 +417,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           if (h < h0 || h >= h0 + nh) continue;
           const float al0 = alpha_s[h * kRows + g], al1 = alpha_s[h * kRows + g + 8];
 #pragma unroll
-          for (int n = 0; n < 4; ++n) {
+          for (int n = 0; n < kNT; ++n) {
             acc[s][n][0] *= al0;
             acc[s][n][1] *= al0;
             acc[s][n][2] *= al1;
@@ -427,14 +429,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           const int vr = 8 * ((lane / 8) % 2), vl = lane % 8, vc = lane / 16;
 #pragma unroll
           for (int kk = 0; kk < kCols / 16; ++kk) {
-            uint32_t p[4], b01[4], b23[4];
+            uint32_t p[4], b01[4];
             ldsm_x4(p, ph + 8 * ((2 * kk + lane / 16) ^ (prow % 8)));
-            ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc, kCols));
-            ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vl, 4 * dg, vc + 2, kCols));
+            ldsm_x4_trans(b01, vh + kv_offset<HD>(vr + 16 * kk, vl, kNT * dg, vc, kCols));
             Ops<T>::mma(acc[s][0], p, b01[0], b01[1]);
             Ops<T>::mma(acc[s][1], p, b01[2], b01[3]);
-            Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
-            Ops<T>::mma(acc[s][3], p, b23[2], b23[3]);
+            if constexpr (kNT == 4) {
+              uint32_t b23[4];
+              ldsm_x4_trans(b23, vh + kv_offset<HD>(vr + 16 * kk, vl, kNT * dg, vc + 2, kCols));
+              Ops<T>::mma(acc[s][2], p, b23[0], b23[1]);
+              Ops<T>::mma(acc[s][3], p, b23[2], b23[3]);
+            }
           }
         }
       }
@@ -488,8 +493,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       if (i >= N) continue;
       const float inv = 1.f / l_s[h * kRows + r];
 #pragma unroll
-      for (int n = 0; n < 4; ++n) {
-        *reinterpret_cast<uint32_t*>(ob + (size_t(h) * N + i) * HD + 32 * dg + 8 * n + 2 * qd) =
+      for (int n = 0; n < kNT; ++n) {
+        *reinterpret_cast<uint32_t*>(ob + (size_t(h) * N + i) * HD + kDG * dg + 8 * n + 2 * qd) =
             Ops<T>::pack(acc[s][n][2 * half] * inv, acc[s][n][2 * half + 1] * inv);
       }
     }
@@ -508,6 +513,7 @@ const void* pick_kernel(int64_t H, int64_t HD, bool analysis = false) {
   const int hmax = H <= 8 ? 8 : (H <= 12 ? 12 : 16);
 #define ATTN_DAPE_CASE(hd, hm) \
   if (HD == hd && hmax == hm) return kernel_ptr<T, hd, hm>(analysis);
+  ATTN_DAPE_CASE(16, 8) ATTN_DAPE_CASE(16, 12) ATTN_DAPE_CASE(16, 16)
   ATTN_DAPE_CASE(32, 8) ATTN_DAPE_CASE(32, 12) ATTN_DAPE_CASE(32, 16)
   ATTN_DAPE_CASE(64, 8) ATTN_DAPE_CASE(64, 12) ATTN_DAPE_CASE(64, 16)
   ATTN_DAPE_CASE(128, 8) ATTN_DAPE_CASE(128, 12) ATTN_DAPE_CASE(128, 16)
@@ -655,7 +661,9 @@ std::string dape_v2_fused_unsupported_reason(const torch::Tensor& q, const torch
   const int64_t B = q.size(0), H = q.size(1), N = q.size(2), HD = q.size(3);
   if (B < 1 || B > 65535) return "batch " + std::to_string(B) + " (1..65535)";
   if (H < 1 || H > kSlots) return "n_head " + std::to_string(H) + " (1..16)";
-  if (HD != 32 && HD != 64 && HD != 128) return "head_dim " + std::to_string(HD) + " (32, 64, 128)";
+  if (HD != 16 && HD != 32 && HD != 64 && HD != 128) {
+    return "head_dim " + std::to_string(HD) + " (16, 32, 64, 128)";
+  }
   if (N < 1 || N > (int64_t{1} << 24)) return "length " + std::to_string(N) + " (1..2^24)";
   const auto& w1 = p.conv1_weight;
   const int64_t c_in = p.bias_by_distance.defined() ? 2 * H : H;

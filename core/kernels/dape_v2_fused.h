@@ -4,7 +4,7 @@
 // forms the scores of all heads on each tile plus the convolutions' halo (k - 1 = 2 keys each
 // side), zeroes the future (tril), runs the two 1x3 convolutions as tensor-core products, adds
 // the bias and folds the logits into an online softmax and the product with V. No N x N tensor
-// is stored. bf16/fp16 inputs, float32 accumulation; H <= 16, head_dim 32/64/128, k = 3,
+// is stored. bf16/fp16 inputs, float32 accumulation; H <= 16, head_dim 16/32/64/128, k = 3,
 // width D <= 32, position biases that depend on the distance i - j only (NoPE, RoPE after the
 // rotation, ALiBi, Kerple); a GPU of compute capability 9.0 or newer (Hopper: K and V arrive by
 // bulk tensor copies). dape_v2_fused_ref (dape_v2_fused_ref.cpp) is the plain float64 spec.

@@ -102,14 +102,15 @@ __device__ __forceinline__ void atomic_min_float(float* a, float v) {
 
 /// Element offset of (row r8 + l8, 16-byte chunk cbase + cl of the head_dim axis) in a head's K
 /// or V rows as the tensor maps lay them out: boxes of `rows` x BW (BW = min(HD, 64)) one after
-/// the other, chunk c of row r at c ^ (r % 8) (128-byte swizzle) or c ^ ((r / 2) % 4) (64-byte,
-/// HD = 32). r8 is a multiple of 8 and cbase a compile-time multiple of 4 (cl, l8 < 4, 8), so
-/// the swizzle depends on the thread only and its part of the offset stays out of the loops.
+/// the other, chunk c of row r at c ^ (r % 8) (128-byte swizzle), c ^ ((r / 2) % 4) (64-byte,
+/// HD = 32) or c ^ ((r / 4) % 2) (32-byte, HD = 16). r8 is a multiple of 8 and cbase a
+/// multiple of 4 (of 2 for HD = 16; cl, l8 < 4, 8), so the swizzle depends on the thread only
+/// and its part of the offset stays out of the loops.
 template <int HD>
 __device__ __forceinline__ int kv_offset(int r8, int l8, int cbase, int cl, int rows) {
   constexpr int kBW = HD < 64 ? HD : 64, kCpb = kBW / 8;
   const int box = cbase / kCpb, c = cbase % kCpb + cl;
-  const int sw = kBW == 64 ? (c ^ l8) : (c ^ (l8 >> 1));
+  const int sw = c ^ (kBW == 64 ? l8 : kBW == 32 ? l8 >> 1 : l8 >> 2);
   return box * rows * kBW + (r8 + l8) * kBW + sw * 8;
 }
 
@@ -163,12 +164,18 @@ __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int
   for (int t = 0; t < PER; ++t) {
     const int nt = min(nt_begin + t, nt_end - 1);
     c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.f;
+    if constexpr (HD == 16) {  // one k step: two 8-column chunks
+      uint32_t b[2];
+      ldsm_x2(b, kh + kv_offset<HD>(nt * 8, lane % 8, 0, (lane / 8) % 2, kXN));
+      Ops<T>::mma(c[t], qf[0], b[0], b[1]);
+    } else {
 #pragma unroll
-    for (int kk = 0; kk < HD / 16; kk += 2) {
-      uint32_t b[4];
-      ldsm_x4(b, kh + kv_offset<HD>(nt * 8, lane % 8, 2 * kk, lane / 8, kXN));
-      Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
-      Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
+      for (int kk = 0; kk < HD / 16; kk += 2) {
+        uint32_t b[4];
+        ldsm_x4(b, kh + kv_offset<HD>(nt * 8, lane % 8, 2 * kk, lane / 8, kXN));
+        Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
+        Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
+      }
     }
   }
 #pragma unroll

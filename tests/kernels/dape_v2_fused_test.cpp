@@ -117,7 +117,7 @@ TEST_P(Fused, EveryHeadCountAndHeadDimMatchesTheReference) {
   const std::vector<std::string> pes = {"nope", "alibi", "kerple"};
   uint64_t seed = 1;
   for (int64_t H : {1, 2, 3, 5, 8, 12, 16}) {
-    for (int64_t hd : {32, 64, 128}) {
+    for (int64_t hd : {16, 32, 64, 128}) {
       for (size_t n = 0; n < lengths.size(); ++n) {
         check({1, H, lengths[n], hd, 32, pes[(n + H) % pes.size()]}, GetParam(), seed++);
       }
@@ -135,6 +135,7 @@ TEST_P(Fused, OddLengthsBatchesAndNarrowWidthsMatchTheReference) {
   check({3, 12, 77, 64, 7, "kerple"}, GetParam(), seed++);
   check({2, 6, 200, 32, 1, "alibi"}, GetParam(), seed++);
   check({1, 16, 129, 128, 32, "alibi"}, GetParam(), seed++);
+  check({2, 8, 203, 16, 32, "kerple"}, GetParam(), seed++);  // the bundled models' head_dim
 }
 
 TEST_P(Fused, LongSequencesMatchTheReference) {
@@ -342,6 +343,7 @@ TEST_P(FusedView, WindowsStepsPoolsAndStagesMatchTheReferencePooled) {
       {{1, 8, 90, 64, 32, "kerple"}, 0, 90, 50, 90, 16},        // keys past some rows' ends
       {{1, 12, 640, 64, 32, "kerple"}, 0, 640, 0, 640, 8},      // the smallest step
       {{1, 6, 333, 64, 32, "alibi"}, 11, 333, 3, 300, 9},       // cells across 8-row halves
+      {{1, 8, 600, 16, 32, "kerple"}, 0, 600, 0, 600, 16},      // head_dim 16
   };
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const auto& cs = cases[ci];
