@@ -173,7 +173,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     for (int n = 0; n < kNT; ++n) acc[s][n][0] = acc[s][n][1] = acc[s][n][2] = acc[s][n][3] = 0.f;
   // Softmax state of this thread's 8 (row, head) pairs q = 4 nt + 2 rh + e: row g + 8 rh, head
   // 8 nt + 2 qd + e. l sums this warp's columns only; m is the same in every warp and lives in
-  // m_s (warp 0 writes the next tile's half, every warp reads the current one).
+  // m_s's two copies (tile t reads copy t % 2 and raises copy (t + 1) % 2: the softmax below).
   float l_run[8];
 #pragma unroll
   for (int q = 0; q < 8; ++q) l_run[q] = 0.f;
