@@ -134,6 +134,31 @@ class CompareLengthsTest : public QObject {
     for (auto& c : controls) c->gate = false;
   }
 
+  void comparedCheckpointsFollowTheDeviceAndPrecision() {
+    std::vector<std::shared_ptr<FakeControl>> controls;
+    CompareViewModel compare([&controls] {
+      controls.push_back(std::make_shared<FakeControl>());
+      return std::make_unique<FakeTraceBackend>(controls.back());
+    });
+    compare.setText(QStringLiteral("one two three four"));
+    compare.setDevice(QStringLiteral("cuda"), QStringLiteral("bfloat16"));
+    QVERIFY(compare.addCheckpoint(QStringLiteral("/fake/a")));
+    QTRY_VERIFY_WITH_TIMEOUT(compare.model(0)->hasCheckpoint(), kWaitMs);
+    QCOMPARE(compare.model(0)->summary().device, std::string("cuda"));
+    QCOMPARE(compare.model(0)->summary().precision, std::string("bfloat16"));
+    QCOMPARE(controls.front()->opens.load(), 1);
+    // A later choice reopens what is already compared on it.
+    compare.setDevice(QStringLiteral("cpu"), QStringLiteral("float32"));
+    QTRY_VERIFY_WITH_TIMEOUT(compare.model(0)->hasCheckpoint() &&
+                                 compare.model(0)->summary().device == "cpu",
+                             kWaitMs);
+    QCOMPARE(compare.model(0)->summary().precision, std::string("float32"));
+    QCOMPARE(controls.front()->opens.load(), 2);
+    compare.setDevice(QStringLiteral("cpu"), QStringLiteral("float32"));  // no change: no reopen
+    QTest::qWait(50);
+    QCOMPARE(controls.front()->opens.load(), 2);
+  }
+
   void lengthsJobGivesMapsAndStatistics() {
     auto control = std::make_shared<FakeControl>();
     LengthsViewModel lengths(std::make_unique<FakeTraceBackend>(control));

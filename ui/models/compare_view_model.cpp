@@ -57,6 +57,7 @@ MapDifference CompareViewModel::difference(int a, int b) const {
 
 void CompareViewModel::configure(AttentionViewModel* model) {
   model->setDevice(m_device);
+  model->setPrecision(m_precision);
   model->setText(m_text);
   model->setLayer(m_layer);
   model->setHead(m_head);
@@ -131,7 +132,16 @@ void CompareViewModel::setStage(const QString& stage) {
   for (auto& m : m_models) m->setPanelStages({stage});
 }
 
-void CompareViewModel::setDevice(const QString& device) { m_device = device; }
+void CompareViewModel::setDevice(const QString& device, const QString& precision) {
+  if (device == m_device && precision == m_precision) return;
+  m_device = device;
+  m_precision = precision;
+  for (auto& m : m_models) {
+    m->setDevice(m_device);
+    m->setPrecision(m_precision);
+    if (m->hasCheckpoint()) m->openCheckpoint(m->property("checkpointDir").toString());
+  }
+}
 
 void CompareViewModel::setViewWindow(const MapWindowRequest& window) {
   for (auto& m : m_models) m->setViewWindow(window);

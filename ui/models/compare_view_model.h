@@ -51,7 +51,9 @@ class CompareViewModel final : public QObject {
   void setLayer(int layer);
   void setHead(int head);
   void setStage(const QString& stage);
-  void setDevice(const QString& device);
+  /// The device and precision the compared checkpoints run on (as the Device menu sets them for
+  /// the main view); those already open are reopened on them.
+  void setDevice(const QString& device, const QString& precision);
   void setViewWindow(const attn::ui::MapWindowRequest& window);
 
  Q_SIGNALS:
@@ -71,6 +73,7 @@ class CompareViewModel final : public QObject {
   int m_head = 0;
   QString m_stage = QStringLiteral("probs");
   QString m_device = QStringLiteral("cpu");
+  QString m_precision = QStringLiteral("float32");
   bool m_busy = false;
 };
 

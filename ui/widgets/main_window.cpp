@@ -272,6 +272,7 @@ void MainWindow::connectModel() {
   m_compare->setText(m_model->text());
   m_compare->setLayer(m_model->layer());
   m_compare->setHead(m_model->head());
+  m_compare->setDevice(m_model->device(), m_model->precision());
   follow();
   connect(model, &AttentionViewModel::textChanged, this, &MainWindow::syncEditor);
   connect(model, &AttentionViewModel::layerChanged, m_layerSpin, &QSpinBox::setValue);

@@ -25,6 +25,7 @@
 #include "core/util/error.h"
 #include "core/util/text_file.h"
 #include "ui/models/attention_view_model.h"
+#include "ui/models/compare_view_model.h"
 #include "ui/widgets/main_window_internal.h"
 #include "ui/widgets/map_panels.h"
 
@@ -147,6 +148,7 @@ void MainWindow::buildDeviceMenu() {
   connect(m_model, &AttentionViewModel::precisionChanged, this, sync);
   auto reopen = [this] {
     if (m_model->hasCheckpoint()) m_model->openCheckpoint(fromStd(m_model->summary().dir));
+    m_compare->setDevice(m_model->device(), m_model->precision());  // the Compare tab follows
   };
   connect(devices, &QActionGroup::triggered, this, [this, sync, reopen](QAction* a) {
     m_model->setDevice(a->data().toString());

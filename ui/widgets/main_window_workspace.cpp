@@ -114,6 +114,7 @@ bool MainWindow::openWorkspace(const QString& path) {
     m_pendingStages = false;
   }
   m_compare->clear();
+  m_compare->setDevice(m_model->device(), m_model->precision());
   m_compare->setStage(fromStd(w.compare_stage));
   if (w.tab == "compare") {
     for (const auto& c : w.checkpoints) {
