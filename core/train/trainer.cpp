@@ -97,6 +97,9 @@ Trainer::Trainer(TrainConfig config, std::string out_dir, torch::Device device, 
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw Error("cannot create the run folder '" + dir_ + "': " + ec.message());
+  // Also before a fresh start: a run killed during its first save leaves a temporary and no
+  // state to resume from.
+  remove_stale_temporaries();
   data_ = data ? std::move(data) : load_train_data(config_);
   // The global generator seeds the initial weights: build runs one after another (train-set
   // does) so that each run's weights depend on its seed alone.
@@ -112,7 +115,6 @@ Trainer::Trainer(TrainConfig config, std::string out_dir, torch::Device device, 
   for (const auto& item : model_->named_parameters(true)) named.emplace_back(item.key(), item.value());
   opt_ = std::make_unique<AdamW>(named, ao);
   if (resume) {
-    remove_stale_temporaries();
     restore();
   } else {
     write_file_atomic((fs::path(dir_) / kConfigCopy).string(), config_.source.dump(2) + "\n");
@@ -123,8 +125,7 @@ Trainer::Trainer(TrainConfig config, std::string out_dir, torch::Device device, 
 void Trainer::remove_stale_temporaries() {
   // A run killed while writing leaves "<file>.tmp.<pid>[.<n>]" beside the intact old file.
   for (const auto& e : fs::directory_iterator(dir_)) {
-    const std::string name = e.path().filename().string();
-    if (name.find(".tmp.") != std::string::npos) {
+    if (is_write_temporary(e.path().filename().string())) {
       std::error_code ec;
       fs::remove(e.path(), ec);
     }

@@ -46,6 +46,18 @@ void write_file_atomic(const std::string& path, std::string_view content) {
   }
 }
 
+bool is_write_temporary(const std::string& name) {
+  const auto p = name.rfind(".tmp.");
+  if (p == std::string::npos || p == 0) return false;
+  const std::string rest = name.substr(p + 5);  // "<pid>" or "<pid>.<n>"
+  const auto dot = rest.find('.');
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  return dot == std::string::npos ? digits(rest)
+                                  : digits(rest.substr(0, dot)) && digits(rest.substr(dot + 1));
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read '" + path + "': " + std::strerror(errno));

@@ -11,6 +11,10 @@ namespace attn {
 /// Writes `content` to `path` atomically. Throws attn::Error naming the path on failure.
 void write_file_atomic(const std::string& path, std::string_view content);
 
+/// Whether a file name is an atomic write's temporary: "<file>.tmp.<pid>" (write_file_atomic)
+/// or "<file>.tmp.<pid>.<n>" (the safetensors writer). A process killed mid-write leaves one.
+bool is_write_temporary(const std::string& name);
+
 /// Reads a whole file. Throws attn::Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);
 

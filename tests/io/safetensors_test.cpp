@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/io/safetensors.h"
+#include "core/util/atomic_file.h"
 #include "tests/io/safetensors_test_util.h"
 
 namespace attn::st::test {
@@ -220,6 +221,17 @@ TEST_F(AtomicWriteTest, FailedWriteKeepsTheOldFileAndLeavesNoTempFile) {
   write(path, {{"y", DType::F32, {1}, &value, sizeof value}});  // overwrite works
   EXPECT_NE(Reader::open(path).find("y"), nullptr);
   EXPECT_EQ(listing(), std::vector<std::string>{"model.safetensors"});
+}
+
+TEST(WriteTemporary, NamesOfAtomicWritesTemporariesAndNothingElse) {
+  for (const char* name : {"train_state.safetensors.tmp.314.1", "config.json.tmp.27",
+                           "a.tmp.1.0"}) {
+    EXPECT_TRUE(is_write_temporary(name)) << name;
+  }
+  for (const char* name : {"model.safetensors", "notes.tmp.txt", ".tmp.12", "x.tmp.", "x.tmp.12.",
+                           "x.tmp.12.a", "x.tmp.-3", "x.tmp.1.2.3"}) {
+    EXPECT_FALSE(is_write_temporary(name)) << name;
+  }
 }
 
 TEST_F(AtomicWriteTest, FailedRenameRemovesTheTempFile) {

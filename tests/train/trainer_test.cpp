@@ -3,6 +3,7 @@
 // uninterrupted one, the run folder is guarded, and validation and the unigram baseline match
 // plain references.
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "core/io/safetensors.h"
@@ -115,7 +116,14 @@ TEST_F(TrainerTest, CancelledRunResumesToTheSameWeights) {
 TEST_F(TrainerTest, RunFolderIsGuarded) {
   const auto j = config_json(8);
   {
+    // A run killed during its first save left a temporary and nothing to resume: a fresh start
+    // removes it and keeps the user's other files.
+    std::filesystem::create_directories(path("run"));
+    std::ofstream(path("run/train_state.safetensors.tmp.314.1")) << "half";
+    std::ofstream(path("run/notes.tmp.txt")) << "mine";
     Trainer t(config(j), path("run"), torch::kCPU, false);
+    EXPECT_FALSE(std::filesystem::exists(path("run/train_state.safetensors.tmp.314.1")));
+    EXPECT_TRUE(std::filesystem::exists(path("run/notes.tmp.txt")));
     t.run();
   }
   // Starting again over a run, resuming nothing, resuming with another config: clear errors.
