@@ -24,7 +24,8 @@ for v in "$@"; do
   ( cd "$w" && "$NVCC" -O3 -std=c++17 -arch=sm_90 -lineinfo -I. -I"$T/include" \
       -I"$T/include/torch/csrc/api/include" -D_GLIBCXX_USE_CXX11_ABI=$ABI -Xptxas -v \
       "$OLDPWD/scripts/kernel_variants_bench.cpp" core/kernels/dape_v2_fused.cu \
-      core/kernels/dape_v2_fused_tables.cu core/kernels/dape_v2_fused_ref.cpp -o kb -L"$T/lib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 \
+      core/kernels/dape_v2_fused_tables.cu core/kernels/dape_v2_fused_cells.cpp \
+      core/kernels/dape_v2_fused_ref.cpp -o kb -L"$T/lib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 \
       -lc10_cuda -lcuda -Xlinker -rpath="$T/lib" >build.log 2>&1 ||
       { echo "$v: build failed"; tail -20 build.log; } ) &
 done

@@ -2,11 +2,13 @@
 // The fused causal DAPE V2 forward (dape_v2_fused.h; NOTES.md beside this file has the counts,
 // the versions and their timings). One block of 8 warps owns 16 query rows of one sequence and
 // walks the key tiles of 64 columns up to its diagonal. Per tile:
-//  A. scores q k^T * scale of every head over the 72 columns [j0 - 4, j0 + 68) (the tile and the
-//     convolutions' halo, rounded to 8) with mma.sync, each head's 16 x 8 pieces stored
-//     transposed (stmatrix) as the channels of X in shared memory ([column][channel][row]);
-//     on the tiles that reach them, key > query and keys outside [0, N) are then zeroed (tril
-//     and the zero padding, mask_x);
+//  A. scores q k^T (unscaled: the scale is folded into conv1's score weights and the logits) of
+//     every head over the 72 columns [j0 - 4, j0 + 68) (the tile and the convolutions' halo,
+//     rounded to 8) with mma.sync, each head's 16 x 8 pieces stored transposed (stmatrix) as the
+//     channels of X in shared memory ([column][channel][row]); the first 8 columns are the
+//     previous tile's last 8, carried over, so a tile computes 64; on the tiles that reach
+//     them, key > query and keys outside [0, N) are then zeroed (tril and the zero padding,
+//     mask_x);
 //  B. each warp takes 8 output columns for all 16 rows, with the rows as the M of every product:
 //     conv1 per hidden column as three products [16 rows x 16 score channels] x [16 x 32] (one
 //     per tap) started from a float32 table G of the bias channels' contribution (which
@@ -15,23 +17,23 @@
 //     [16 x 16] x [16 x 16 heads] started from S + P; the weights live in registers; logits in
 //     the log2 domain (log2(e) folded into W2 and the tables). The tile's maximum of each
 //     (row, head) is raised by each warp with shared-memory atomics, and each warp writes its
-//     probabilities with 16-byte stores;
+//     probabilities with 16-byte stores into X's memory, dead by then;
 //  C. P V for every head into float32 accumulators in registers, rescaled as the maxima move.
-// K and V stream in a group of heads at a time by bulk tensor copies (TMA, Hopper) into two
-// swizzled shared-memory buffers, one mbarrier each, the next group's copy in flight while the
-// current one is used.
+// K and V stream in a group of heads at a time by bulk tensor copies (TMA, Hopper) into three
+// swizzled shared-memory buffers, one mbarrier each, the next two groups' copies in flight
+// while the current one is used.
 #include "core/kernels/dape_v2_fused.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "core/kernels/dape_v2_fused_cells.h"
 #include "core/kernels/dape_v2_fused_tables.h"
 #include "core/kernels/dape_v2_fused_tiles.cuh"
 #include "core/kernels/hopper.cuh"
 
 #include <cmath>
-#include <limits>
 #include <sstream>
 
 namespace attn {
@@ -54,23 +56,24 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   constexpr float kLog2e = 1.4426950408889634f;
   extern __shared__ __align__(16) unsigned char smem[];
   uint64_t* bars = reinterpret_cast<uint64_t*>(smem);  // [stage buffer]
-  T* Xs = reinterpret_cast<T*>(smem + 16);
-  T* Ps = Xs + kXN * kXCol;
-  float* red = reinterpret_cast<float*>(Ps + kSlots * kPHead);
-  float* alpha_s = red + kWarps * 32 * 8;
+  T* Xs = reinterpret_cast<T*>(smem + 32);
+  T* Ps = Xs + 8 * kXCol;                      // the tile's probabilities, once X is dead
+  float* red = reinterpret_cast<float*>(Xs);   // the row sums' exchange, after the tiles
+  float* alpha_s = reinterpret_cast<float*>(Xs + kXN * kXCol);
   float* l_s = alpha_s + kSlots * kRows;
   float* m_s = l_s + kSlots * kRows;  // [2][lane][8]: the running maxima, two copies
   float* Gs = m_s + 2 * 32 * 8;
   float* Pbs = Gs + kGRows * kGS;
   T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kPbS);
-  // The two K/V stage buffers, at the next multiple of kKvAlign.
+  // The kStages K/V stage buffers, at the next multiple of kKvAlign; step s uses s % kStages.
   T* const buf0 = reinterpret_cast<T*>(
       (reinterpret_cast<uintptr_t>(Qs + a.H * kRows * kQStride) + kKvAlign - 1) &
       ~uintptr_t(kKvAlign - 1));
-  T* const buf1 = buf0 + a.kv_elems;
+  auto stage_buf = [&](int s) { return buf0 + (s % kStages) * a.kv_elems; };
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, qd = lane % 4;
   const int H = a.H, N = a.N;
+  const float s_log2e = a.scale * kLog2e;  // X holds q k^T unscaled: the scale is in W1 and here
   const int i0 = (a.row_block0 + gridDim.x - 1 - blockIdx.x) * kRows;  // longest rows first
   const bool pooling = kAnalysis && a.pass > 0;
   const size_t batch = size_t(blockIdx.y) * H * N * HD;
@@ -104,15 +107,15 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
   }
   load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
   if (tid == 0) {
-    mbar_init(&bars[0], 1);
-    mbar_init(&bars[1], 1);
+    for (int b = 0; b < kStages; ++b) mbar_init(&bars[b], 1);
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
   __syncthreads();  // the barriers are initialised before any thread waits on them
 
-  // The loads form one sequence of steps, double-buffered: per tile nk groups of K rows (with
-  // the tile's bias tables), then nv groups of V rows; step s+1 is issued before step s runs.
+  // The loads form one sequence of steps through kStages buffers: per tile nk groups of K rows,
+  // then nv groups of V rows; steps s + 1 .. s + kStages - 1 are in flight while step s runs.
   // A pooling pass walks only the tiles whose columns meet the window's keys [k0, k1).
   const int nk = (H + a.k_group - 1) / a.k_group;
   const int nv = kAnalysis ? 0 : (H + a.v_group - 1) / a.v_group;
@@ -120,22 +123,24 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   const int j_begin = pooling ? (a.k0 / kCols) * kCols : 0;
   const int j_end = pooling ? min(key_end, a.k1) : key_end;
   const int steps = j_end > j_begin ? ((j_end - j_begin + kCols - 1) / kCols) * per_tile : 0;
-  // Thread 0 issues the step's K or V boxes (one bulk tensor copy per head and 64 columns);
-  // the bias tables go by cp.async from every thread.
+  // Thread 0 issues the step's K or V boxes (one bulk tensor copy per head and 64 columns).
   constexpr int kBW = HD < 64 ? HD : 64;
   const int bh0 = blockIdx.y * H;
   int next_j0 = j_begin, next_k = 0;  // the tile and step within it of the next issue(s)
-  // A tile's bias tables (rows by distance i0 - j0), by cp.async from every thread.
+  // A tile's bias tables (rows by distance i0 - j0), by cp.async from every thread: the first
+  // tile's here, each next tile's once every warp is past this tile's stage B; they land before
+  // the next tile's X barrier.
   auto load_tables = [&](int j0) {
     load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
     load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63, 0, N - 1);
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
   auto issue = [&](int s) {
     const int j0 = next_j0, k = next_k;
     if (++next_k == per_tile) next_k = 0, next_j0 += kCols;
     if (s < steps) {
-      T* buf = (s & 1) ? buf1 : buf0;
-      uint64_t* bar = &bars[s & 1];
+      T* buf = stage_buf(s);
+      uint64_t* bar = &bars[s % kStages];
       const bool is_k = k < nk;
       const int h0 = is_k ? k * a.k_group : (k - nk) * a.v_group;
       const int nh = min(is_k ? a.k_group : a.v_group, H - h0);
@@ -150,20 +155,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           }
         }
       }
-      // An analysis pass loads the next tile's tables at the end of the tile loop instead.
-      if (is_k && k == 0 && (!kAnalysis || s == 0)) load_tables(j0);
     }
-    asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
-  // Step s has landed and every thread is done with step s - 1 (so with the buffer and, at a
-  // tile's first step, the tables that step s + 1 overwrites); then s + 1 goes in flight. An
-  // analysis pass has no V steps, so its last K step issues the next tile's first K step
-  // without its tables, which wait until this tile's stage B is done with them.
+  // Step s has landed and every thread is done with step s - 1 (so with the buffer that step
+  // s + kStages - 1 overwrites); then that step goes in flight.
   auto wait_step = [&](int s) {
-    asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-    mbar_wait(&bars[s & 1], uint32_t(s >> 1) & 1u);  // the (s / 2)-th use of this buffer
+    mbar_wait(&bars[s % kStages], uint32_t(s / kStages) & 1u);  // its (s / kStages)-th use
     __syncthreads();
-    issue(s + 1);
+    issue(s + kStages - 1);
   };
 
   float acc[kTasks][kNT][4];
@@ -177,19 +176,24 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   float l_run[8];
 #pragma unroll
   for (int q = 0; q < 8; ++q) l_run[q] = 0.f;
-  for (int e = tid; e < 2 * 32 * 8; e += kThreads) m_s[e] = -INFINITY;
+  // Finite, so that a row with no key yet needs no test: 2^(-inf - m) = 0, 2^(m - m) = 1.
+  for (int e = tid; e < 2 * 32 * 8; e += kThreads) m_s[e] = -1e30f;
 
   // Stage A's split of a K group of nh heads: wph = 1 << lw warps a head (8 / nh, one when
-  // nh > 8), each with n-tiles [nt_begin, nt_end) of the 9; the same for every full group.
+  // nh > 8), each with n-tiles [nt_begin, nt_begin + per) of the 8 new ones, 1 .. 8 (n-tile 0,
+  // keys [j0 - 4, j0 + 4), is the previous tile's n-tile 8, carried over; the walk's first tile
+  // computes it too, in the warps with sub == 0); the same for every full group.
   struct Split {
-    int lw, per, nt_begin, nt_end;
+    int lw, per, nt_begin;
+    bool sub0;
   };
   auto split_of = [&](int nh) {
     Split sp;
     sp.lw = nh <= 1 ? 3 : nh <= 2 ? 2 : nh <= 4 ? 1 : 0;
-    sp.per = sp.lw == 0 ? 9 : sp.lw == 1 ? 5 : sp.lw == 2 ? 3 : 2;  // ceil(9 / wph)
-    sp.nt_begin = (warp & ((1 << sp.lw) - 1)) * sp.per;
-    sp.nt_end = min(kXN / 8, sp.nt_begin + sp.per);
+    sp.per = 8 >> sp.lw;
+    const int sub = warp & ((1 << sp.lw) - 1);
+    sp.nt_begin = 1 + sub * sp.per;
+    sp.sub0 = sub == 0;
     return sp;
   };
   const Split full_split = split_of(a.k_group);
@@ -220,7 +224,11 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
   }
 
-  issue(0);
+  if (steps > 0) load_tables(j_begin);
+  for (int s = 0; s < kStages - 1; ++s) issue(s);
+  // Q has landed (its group is the older one; the tables' may still be in flight); the first
+  // step's barrier shows it to every thread.
+  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
     const int j0 = j_begin + (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
     // A: scores of [j0 - 4, j0 + 68) into X. Per K group of nh heads each head has
@@ -229,22 +237,23 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     for (int k = 0; k < nk; ++k) {
       wait_step(s0 + k);
       const int h0 = k * a.k_group, nh = min(a.k_group, H - h0);
-      const T* ks = ((s0 + k) & 1) ? buf1 : buf0;
+      const T* ks = stage_buf(s0 + k);
       const Split sp = nh == a.k_group ? full_split : split_of(nh);
-      const int lw = sp.lw, per = sp.per, nt_begin = sp.nt_begin, nt_end = sp.nt_end;
-      if (nt_begin >= nt_end) continue;
+      const int lw = sp.lw;
       for (int hl = warp >> lw; hl < nh; hl += kWarps >> lw) {
         const int h = h0 + hl;
         const T* qh = Qs + h * kRows * kQStride;
         const T* kh = ks + hl * kXN * HD;
-        switch (per) {
-          case 9: score_units<9, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
-          case 5: score_units<5, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
-          case 3: score_units<3, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
-          default: score_units<2, HD>(Xs, qh, kh, h, nt_begin, nt_end, a.scale); break;
+        switch (sp.per) {
+          case 8: score_units<8, HD>(Xs, qh, kh, h, sp.nt_begin); break;
+          case 4: score_units<4, HD>(Xs, qh, kh, h, sp.nt_begin); break;
+          case 2: score_units<2, HD>(Xs, qh, kh, h, sp.nt_begin); break;
+          default: score_units<1, HD>(Xs, qh, kh, h, sp.nt_begin); break;
         }
+        if (s0 == 0 && sp.sub0) score_units<1, HD>(Xs, qh, kh, h, 0);
       }
     }
+    asm volatile("cp.async.wait_group 0;\n" ::: "memory");  // this tile's tables
     __syncthreads();  // X is complete
     if (a_edge) {
       mask_x(Xs, j0, i0, N);
@@ -309,10 +318,10 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
             const float* pp = Pbs + (r - 8 * warp - cj + 63) * kPbS + 2 * qd;
             const float2 p0 = *reinterpret_cast<const float2*>(pp);
             const float2 p1 = *reinterpret_cast<const float2*>(pp + 8);
-            f[0][2 * rh] = fmaf(lo_of<T>(sx[rh]), kLog2e, p0.x);  // logits * log2(e)
-            f[0][2 * rh + 1] = fmaf(hi_of<T>(sx[rh]), kLog2e, p0.y);
-            f[1][2 * rh] = fmaf(lo_of<T>(sx[2 + rh]), kLog2e, p1.x);
-            f[1][2 * rh + 1] = fmaf(hi_of<T>(sx[2 + rh]), kLog2e, p1.y);
+            f[0][2 * rh] = fmaf(lo_of<T>(sx[rh]), s_log2e, p0.x);  // logits * log2(e)
+            f[0][2 * rh + 1] = fmaf(hi_of<T>(sx[rh]), s_log2e, p0.y);
+            f[1][2 * rh] = fmaf(lo_of<T>(sx[2 + rh]), s_log2e, p1.x);
+            f[1][2 * rh + 1] = fmaf(hi_of<T>(sx[2 + rh]), s_log2e, p1.y);
           }
 #pragma unroll
           for (int t = 0; t < kTaps; ++t) {
@@ -336,8 +345,18 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     }
+    // Once every warp is past stage B: the next tile's tables, and X's last n-tile becomes
+    // the next tile's n-tile 0 (P, written next, starts at X's column 8).
+    auto next_tables = [&] {
+      if (s0 + per_tile < steps) load_tables(j0 + kCols);
+      const uint4* src = reinterpret_cast<const uint4*>(Xs + kCols * kXCol);
+      uint4* dst = reinterpret_cast<uint4*>(Xs);
+      for (int e = tid; e < 8 * kXCol * int(sizeof(T)) / 16; e += kThreads) dst[e] = src[e];
+    };
     if (pooling) {
       pool_cells(lg, a, j0, rc0, row_in, rslot, st_m, st_il);
+      __syncthreads();  // every warp is past stage B
+      next_tables();
     } else {
       // Softmax: the tile's maximum of each pair over all warps, then this warp's probabilities.
       float mx[8];
@@ -362,11 +381,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         m_old[4] = x1.x, m_old[5] = x1.y, m_old[6] = x1.z, m_old[7] = x1.w;
       }
       float* m_next = m_s + ((parity ^ 1) * 32 + lane) * 8;
+      bool raise = false;
 #pragma unroll
-      for (int q = 0; q < 8; ++q) {
-        if (mx[q] > m_old[q]) atomic_max_float(m_next + q, mx[q]);
+      for (int q = 0; q < 8; ++q) raise |= mx[q] > m_old[q];
+      if (__any_sync(0xffffffffu, raise)) {  // rare once the rows' maxima are found
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+          if (mx[q] > m_old[q]) atomic_max_float(m_next + q, mx[q]);
+        }
       }
-      __syncthreads();
+      __syncthreads();  // every warp is past stage B (and the maxima are raised)
+      next_tables();
       {
         const float4* mr = reinterpret_cast<const float4*>(m_next);
         const float4 x0 = mr[0], x1 = mr[1];
@@ -383,7 +408,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
         const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
         const float m_new = mx[q];
-        const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet
+        const float base = m_new;
         const float alpha = ex2(m_old[q] - base);
         float sum = 0.f;
         uint32_t pk[kWc / 2];
@@ -402,15 +427,11 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     }
-    if constexpr (kAnalysis) {  // the next tile's tables, now that stage B is done with these
-      __syncthreads();
-      if (s0 + per_tile < steps) load_tables(j0 + kCols);
-      asm volatile("cp.async.commit_group;\n" ::: "memory");
-    } else {
+    if constexpr (!kAnalysis) {
       for (int k = 0; k < nv; ++k) {  // C: P V
         wait_step(s0 + nk + k);
         const int h0 = k * a.v_group, nh = min(a.v_group, H - h0);
-        const T* vs = ((s0 + nk + k) & 1) ? buf1 : buf0;
+        const T* vs = stage_buf(s0 + nk + k);
 #pragma unroll
         for (int s = 0; s < kTasks; ++s) {
           const int t = warp + kWarps * s, h = t / kGroups, dg = t % kGroups;
@@ -451,7 +472,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   // The row sums: this warp's partial sums, added over the warps.
   {
     float4* rw = reinterpret_cast<float4*>(red + (warp * 32 + lane) * 8);
-    __syncthreads();  // every warp is past its last read of red
+    __syncthreads();  // every warp is past its last read of P (red aliases it)
     rw[0] = make_float4(l_run[0], l_run[1], l_run[2], l_run[3]);
     rw[1] = make_float4(l_run[4], l_run[5], l_run[6], l_run[7]);
     __syncthreads();
@@ -590,21 +611,19 @@ void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
   l.run(0, (N + kRows - 1) / kRows, B);
 }
 
-/// The passes of dape_v2_fused_view into the cell accumulators (hi, lo, sum: defined as the
-/// pool and stage need them).
+/// The passes of dape_v2_fused_view into the cells' accumulators.
 template <typename T>
 void launch_view(const torch::Tensor& q, const torch::Tensor& k, const Tables& t, int64_t H,
-                 int64_t N, int64_t HD, double scale, const DapeV2FusedView& w, int64_t rows,
-                 int64_t cols, torch::Tensor& hi, torch::Tensor& lo, torch::Tensor& sum,
-                 torch::Tensor stats) {
+                 int64_t N, int64_t HD, double scale, const DapeV2FusedView& w,
+                 ViewCells& cells, torch::Tensor stats) {
   Launch<T> l(q, k, k, t, H, N, HD, scale, true);
   auto& a = l.a;
   a.mean = w.mean ? 1 : 0;
   a.q0 = int(w.q0), a.q1 = int(w.q1), a.k0 = int(w.k0), a.k1 = int(w.k1), a.step = int(w.step);
-  a.rows = int(rows), a.cols = int(cols);
-  a.cell_hi = hi.defined() ? hi.data_ptr<float>() : nullptr;
-  a.cell_lo = lo.defined() ? lo.data_ptr<float>() : nullptr;
-  a.cell_sum = sum.defined() ? sum.data_ptr<double>() : nullptr;
+  a.rows = int(cells.rows), a.cols = int(cells.cols);
+  a.cell_hi = cells.hi.defined() ? cells.hi.data_ptr<float>() : nullptr;
+  a.cell_lo = cells.lo.defined() ? cells.lo.data_ptr<float>() : nullptr;
+  a.cell_sum = cells.sum.defined() ? cells.sum.data_ptr<double>() : nullptr;
   const int64_t b0 = w.q0 / kRows, blocks = (w.q1 + kRows - 1) / kRows - b0;
   if (w.stage == "probs" && !stats.defined()) {  // else the forward's
     stats = torch::empty({H, N, 2}, q.options().dtype(torch::kFloat32));
@@ -763,45 +782,15 @@ torch::Tensor dape_v2_fused_view(const torch::Tensor& q, const torch::Tensor& k,
   check_stats(stats, q);
   const c10::cuda::CUDAGuard guard(q.device());
   const int64_t H = q.size(1), N = q.size(2), HD = q.size(3);
-  const int64_t rows = (w.q1 - w.q0 + w.step - 1) / w.step;
-  const int64_t cols = (w.k1 - w.k0 + w.step - 1) / w.step;
-  const float inf = std::numeric_limits<float>::infinity();
-  const auto f32 = q.options().dtype(torch::kFloat32);
-  torch::Tensor hi, lo, sum;
-  if (w.mean) {
-    sum = torch::zeros({H, rows, cols}, q.options().dtype(torch::kFloat64));
-  } else {
-    hi = torch::full({H, rows, cols}, -inf, f32);
-    if (w.stage == "logits") lo = torch::full({H, rows, cols}, inf, f32);
-  }
+  ViewCells cells(w, H, q.device());
   const auto qc = aligned16(q), kc = aligned16(k);
   const Tables t = make_tables(p, H, N, q.scalar_type(), q.device());
   if (q.scalar_type() == torch::kBFloat16) {
-    launch_view<__nv_bfloat16>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum, stats);
+    launch_view<__nv_bfloat16>(qc, kc, t, H, N, HD, p.scale, w, cells, stats);
   } else {
-    launch_view<__half>(qc, kc, t, H, N, HD, p.scale, w, rows, cols, hi, lo, sum, stats);
+    launch_view<__half>(qc, kc, t, H, N, HD, p.scale, w, cells, stats);
   }
-  // Causal entries of cell (r, c): rows [a, b) x keys [c0, c1) with key <= row. With
-  // u(x) = clamp(x - c0, 0, c1 - c0), the rows below x hold
-  // u(x) (u(x) + 1) / 2 + (c1 - c0) max(0, x - c1) of them.
-  auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(q.device());
-  auto r = torch::arange(rows, i64).unsqueeze(1), c = torch::arange(cols, i64).unsqueeze(0);
-  auto ra = w.q0 + r * w.step, rb = torch::clamp_max(ra + w.step, w.q1);
-  auto ca = w.k0 + c * w.step, cbd = torch::clamp_max(ca + w.step, w.k1);
-  auto below = [&](const torch::Tensor& x) {
-    auto u = torch::minimum(torch::clamp_min(x - ca, 0), cbd - ca);
-    return u * (u + 1) / 2 + (cbd - ca) * torch::clamp_min(x - cbd, 0);
-  };
-  const auto count = below(rb) - below(ra);  // (rows, cols)
-  const auto empty = (count == 0).unsqueeze(0);
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  torch::Tensor out;
-  if (w.mean) {
-    out = (sum / count.to(torch::kFloat64).unsqueeze(0)).to(torch::kFloat32);
-  } else {
-    out = lo.defined() ? torch::where(hi.abs() >= lo.abs(), hi, lo) : hi;
-  }
-  return out.masked_fill(empty, nan);
+  return cells.finish(w);
 }
 
 torch::Tensor dape_v2_fused(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -21,6 +21,7 @@ struct TableArgs {
   const float* table;  // (H, >= N), row stride table_stride; null without a bias
   int64_t table_stride;
   int H, N, D, c_in;
+  double scale;  // of the scores: folded into the score channels' conv1 weights
   float* g;
   float* g0;
   float* pb;
@@ -43,7 +44,8 @@ __global__ void tables_kernel(const TableArgs<T> t) {
     for (int e = threadIdx.x; e < kTaps * kWidth * kSlots; e += blockDim.x) {
       const int tap = e / (kWidth * kSlots), r = e % (kWidth * kSlots);
       const int c1 = r / kSlots, h1 = r % kSlots;  // w1p[tap][c1][h1]: score channel h1
-      t.w1p[e] = Ops<T>::from(c1 < t.D && h1 < t.H ? t.w1[(c1 * t.c_in + h1) * kTaps + tap] : 0.f);
+      t.w1p[e] = Ops<T>::from(
+          c1 < t.D && h1 < t.H ? float(t.w1[(c1 * t.c_in + h1) * kTaps + tap] * t.scale) : 0.f);
       const int h2 = r / kWidth, c2 = r % kWidth;  // w2p[tap][h2][c2]
       t.w2p[e] = Ops<T>::from(
           h2 < t.H && c2 < t.D ? float(t.w2[(h2 * t.D + c2) * kTaps + tap] * kLog2e) : 0.f);
@@ -107,6 +109,7 @@ Tables make_tables_as(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::S
   a.N = int(N);
   a.D = int(w1.size(0));
   a.c_in = int(w1.size(1));
+  a.scale = p.scale;
   a.g = t.g.data_ptr<float>();
   a.g0 = t.g0.data_ptr<float>();
   a.pb = t.pb.data_ptr<float>();

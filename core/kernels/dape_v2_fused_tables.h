@@ -16,8 +16,9 @@ constexpr int kTaps = 3;    // k
 
 /// G (N + 1, 32): row d + 1 = conv1 bias + the bias channels' share at distance d >= -1;
 /// G0 (N, 32): the same for key column 0 (its left tap is padding); Pb (N, 16): (P_h(d) + conv2
-/// bias) * log2(e); w1 (3, 32, 16) [tap][hidden][score channel] and w2 (3, 16, 32)
-/// [tap][head][hidden] * log2(e) in the kernel's dtype, zero-padded. All on `device`.
+/// bias) * log2(e); w1 (3, 32, 16) [tap][hidden][score channel] * p.scale (the kernel's X
+/// holds the unscaled q k^T) and w2 (3, 16, 32) [tap][head][hidden] * log2(e) in the kernel's
+/// dtype, zero-padded. All on `device`.
 struct Tables {
   torch::Tensor g, g0, pb, w1, w2;
 };

@@ -30,31 +30,39 @@ constexpr int kGRows = 81;               // distances of the hidden-bias table o
 constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
 constexpr int kGS = kWidth + 8;          // shared rows of G, G0 (40 floats) and Pb (24): the
 constexpr int kPbS = kSlots + 8;         // 8-byte reads of a quarter warp are conflict-free
-constexpr int kMaxKvBytes = 64 * 1024;   // cap of each of the two K/V stage buffers
+constexpr int kMaxKvBytes = 64 * 1024;   // cap of each K/V stage buffer
+constexpr int kStages = 3;               // K/V stage buffers: step s + 2 is in flight during step s
 constexpr int kKvAlign = 1024;           // K/V boxes start at multiples of the swizzle period
 
-constexpr size_t kFixedSmem = 16 +                                      // two mbarriers
-                              2 * (size_t(kXN) * kXCol +                // X
-                                   size_t(kSlots) * kPHead) +          // probabilities
-                              4 * (size_t(kWarps) * 32 * 8 +            // per-warp maxima / sums
-                                   2 * size_t(kSlots) * kRows +         // alpha, l
+// A tile's probabilities live in X's columns 8 .. 50: X is dead once every warp is past stage
+// B (but for its last 8 columns, the next tile's first 8), and the next tile's stage A writes X
+// only after every warp is past P V. The per-warp row sums at the end live in X too.
+static_assert(8 * kXCol + size_t(kSlots) * kPHead <= size_t(kCols) * kXCol,
+              "P must fit in X's columns 8 .. 63");
+static_assert(kXCol * 2 % 16 == 0, "X columns are copied in 16-byte pieces");
+static_assert(4 * size_t(kWarps) * 32 * 8 <= 2 * size_t(kXN) * kXCol, "sums must fit in X");
+constexpr size_t kFixedSmem = 32 +                                      // the mbarriers
+                              2 * size_t(kXN) * kXCol +                 // X, then P
+                              4 * (2 * size_t(kSlots) * kRows +         // alpha, l
                                    2 * 32 * 8 +                         // running maxima
                                    size_t(kGRows) * kGS +               // G rows
                                    size_t(kPbRows + 1) * kPbS);         // Pb rows
 
 size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
 
-/// Bytes of each of the two K/V stage buffers (a multiple of kKvAlign): what the GPU's shared
-/// memory leaves after the alignment slack, up to 64 KB; 0 when not even one head's K rows fit.
+/// Bytes of each of the kStages K/V stage buffers (a multiple of kKvAlign): what the GPU's
+/// shared memory leaves after the alignment slack, up to 64 KB; 0 when not even one head's K
+/// rows fit.
 size_t kv_bytes(int64_t H, int64_t head_dim, size_t optin) {
   const size_t used = kFixedSmem + q_bytes(H, head_dim) + kKvAlign;
   if (optin <= used) return 0;
-  const size_t each = std::min<size_t>(kMaxKvBytes, ((optin - used) / 2) & ~size_t(kKvAlign - 1));
+  const size_t each =
+      std::min<size_t>(kMaxKvBytes, ((optin - used) / kStages) & ~size_t(kKvAlign - 1));
   return each >= size_t(kXN) * head_dim * 2 ? each : 0;
 }
 
 size_t smem_bytes(int64_t H, int64_t head_dim, size_t kv) {
-  return kFixedSmem + q_bytes(H, head_dim) + kKvAlign + 2 * kv;
+  return kFixedSmem + q_bytes(H, head_dim) + kKvAlign + kStages * kv;
 }
 
 template <typename T>
@@ -67,14 +75,14 @@ struct Args {
   const T* k;
   const T* v;
   T* out;
-  const T* w1;      // (3, 32, 16): [tap][hidden channel][score channel], zero-padded
+  const T* w1;      // (3, 32, 16): [tap][hidden channel][score channel] * scale, zero-padded
   const T* w2;      // (3, 16, 32): [tap][head][hidden channel] * log2(e), zero-padded
   const float* g;   // (N + 1, 32): row d + 1 = conv1 bias + bias channels at distance d >= -1
   const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
   const float* pb;  // (N, 16): (P_h(d) + conv2 bias[h]) * log2(e) (columns permuted)
   int H, N, k_group, v_group;
   int kv_elems;     // elements of each K/V stage buffer
-  float scale;
+  float scale;      // of the scores: X holds q k^T, W1 and the logits' S term apply it
   int row_block0;   // the launch's first block of 16 query rows
   // Analysis launches (dape_v2_fused_view) only: pass 0 writes each query row's softmax
   // statistics; passes 1 (logits) and 2 (probs) pool the window's entries into its cells.
@@ -145,34 +153,41 @@ __device__ __forceinline__ void load_table(float* dst, const float* src, int row
   }
 }
 
-/// Stage A for one head: the scores of n-tiles [nt_begin, nt_end) of X's 72 columns (PER of
-/// them at most; a shorter range repeats its last n-tile, so the PER units run without a branch
-/// and their products overlap), scaled and stored transposed into X[key][h][row]. qh: the
-/// head's Q rows; kh: its K rows (X's columns). The tril and the padding are applied afterwards
-/// on the tiles that need them (mask_x): compares here would run on every tile.
+/// Stage A for one head: the scores q k^T (unscaled) of n-tiles [nt_begin, nt_begin + PER) of
+/// X's 72 columns, stored transposed into X[key][h][row]; the addresses are computed once, the
+/// PER units run without a branch and their products overlap. qh: the head's Q rows; kh: its K
+/// rows (X's columns). The tril and the padding are applied afterwards on the tiles that need
+/// them (mask_x): compares here would run on every tile.
 template <int PER, int HD, typename T>
-__device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int h, int nt_begin,
-                                            int nt_end, float scale) {
+__device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int h, int nt_begin) {
   constexpr int kQStride = HD + 8;
-  const int lane = threadIdx.x % 32;
+  constexpr int kBW = HD < 64 ? HD : 64, kCpb = kBW / 8;  // K box width, its 16-byte chunks
+  const int lane = threadIdx.x % 32, l8 = lane % 8;
   uint32_t qf[HD / 16][4];
-  const T* qp = qh + (lane % 16) * kQStride + (lane / 16) * 8;
+  const uint32_t qa = smem_addr(qh + (lane % 16) * kQStride + (lane / 16) * 8);
 #pragma unroll
-  for (int kk = 0; kk < HD / 16; ++kk) ldsm_x4(qf[kk], qp + kk * 16);
+  for (int kk = 0; kk < HD / 16; ++kk) ldsm_x4(qf[kk], qa + 32 * kk);
+  // Shared-memory addresses of n-tile nt_begin; n-tile nt_begin + t is 8 rows (keys) on. For
+  // chunk bases 0 and 4 of a 128-byte-swizzled box the swizzled chunks differ by +-4 (cl < 4).
+  const uint32_t ka = smem_addr(kh + kv_offset<HD>(nt_begin * 8, l8, 0,
+                                                   HD == 16 ? (lane / 8) % 2 : lane / 8, kXN));
+  const int c0 = (lane / 8) ^ l8, d4 = ((c0 ^ 4) - c0) * 8;  // elements, when kBW == 64
+  const uint32_t xa = smem_addr(Xs + (nt_begin * 8 + l8) * kXCol + h * kXR + 8 * ((lane / 8) % 2));
   float c[PER][4];
 #pragma unroll
   for (int t = 0; t < PER; ++t) {
-    const int nt = min(nt_begin + t, nt_end - 1);
     c[t][0] = c[t][1] = c[t][2] = c[t][3] = 0.f;
+    const uint32_t kt = ka + 2 * t * 8 * kBW;
     if constexpr (HD == 16) {  // one k step: two 8-column chunks
       uint32_t b[2];
-      ldsm_x2(b, kh + kv_offset<HD>(nt * 8, lane % 8, 0, (lane / 8) % 2, kXN));
+      ldsm_x2(b, kt);
       Ops<T>::mma(c[t], qf[0], b[0], b[1]);
     } else {
 #pragma unroll
       for (int kk = 0; kk < HD / 16; kk += 2) {
+        const int cb = 2 * kk, box = cb / kCpb;  // chunk base cb of the head_dim axis
         uint32_t b[4];
-        ldsm_x4(b, kh + kv_offset<HD>(nt * 8, lane % 8, 2 * kk, lane / 8, kXN));
+        ldsm_x4(b, kt + 2 * (box * kXN * kBW + (cb % kCpb != 0 ? d4 : 0)));
         Ops<T>::mma(c[t], qf[kk], b[0], b[1]);
         Ops<T>::mma(c[t], qf[kk + 1], b[2], b[3]);
       }
@@ -180,12 +195,9 @@ __device__ __forceinline__ void score_units(T* Xs, const T* qh, const T* kh, int
   }
 #pragma unroll
   for (int t = 0; t < PER; ++t) {
-    const int nt = min(nt_begin + t, nt_end - 1);
-#pragma unroll
-    for (int e = 0; e < 4; ++e) c[t][e] *= scale;
     // Rows g and g + 8 of keys 2 qd, 2 qd + 1 -> X[key][h][row], one transposed store.
-    stsm_x2_trans(Xs + (nt * 8 + lane % 8) * kXCol + h * kXR + 8 * ((lane / 8) % 2),
-                  Ops<T>::pack(c[t][0], c[t][1]), Ops<T>::pack(c[t][2], c[t][3]));
+    stsm_x2_trans(xa + 2 * t * 8 * kXCol, Ops<T>::pack(c[t][0], c[t][1]),
+                  Ops<T>::pack(c[t][2], c[t][3]));
   }
 }
 

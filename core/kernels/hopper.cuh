@@ -68,17 +68,19 @@ struct Ops<__half> {
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
-// Four 8x8 matrices; lane l gives the row address of matrix l / 8, row l % 8.
-__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
+// Four 8x8 matrices; lane l gives the row address of matrix l / 8, row l % 8 (a generic
+// pointer, or a shared-memory address from smem_addr).
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], uint32_t a) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
+               : "r"(a));
 }
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) { ldsm_x4(r, smem_addr(p)); }
 // Two 8x8 matrices; lane l (< 16) gives the row address of matrix l / 8, row l % 8.
-__device__ __forceinline__ void ldsm_x2(uint32_t (&r)[2], const void* p) {
+__device__ __forceinline__ void ldsm_x2(uint32_t (&r)[2], uint32_t a) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n"
                : "=r"(r[0]), "=r"(r[1])
-               : "r"(smem_addr(p)));
+               : "r"(a));
 }
 __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
@@ -87,9 +89,8 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const void* p) {
 }
 // Two 8x8 matrices stored transposed: lane l (< 16) gives the address of memory row l % 8 of
 // matrix l / 8, which receives column l % 8 of that matrix's fragment.
-__device__ __forceinline__ void stsm_x2_trans(void* p, uint32_t r0, uint32_t r1) {
-  asm volatile("stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 [%0], {%1, %2};\n" ::"r"(
-                   smem_addr(p)),
+__device__ __forceinline__ void stsm_x2_trans(uint32_t a, uint32_t r0, uint32_t r1) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x2.trans.shared.b16 [%0], {%1, %2};\n" ::"r"(a),
                "r"(r0), "r"(r1)
                : "memory");
 }
