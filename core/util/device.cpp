@@ -26,17 +26,6 @@ torch::Device resolve_device(const std::string& name, std::vector<std::string>* 
   throw ConfigError("device \"" + name + "\" is not valid: use cpu or cuda");
 }
 
-torch::Dtype resolve_dtype(const std::string& name, const torch::Device& device) {
-  if (name.empty() || name == "float32") return torch::kFloat32;
-  if (name == "bfloat16" || name == "float16") {
-    if (!device.is_cuda()) {
-      throw ConfigError("dtype " + name + " runs on CUDA only; on the CPU use float32");
-    }
-    return name == "bfloat16" ? torch::kBFloat16 : torch::kFloat16;
-  }
-  throw ConfigError("dtype \"" + name + "\" is not valid: use float32, bfloat16 or float16");
-}
-
 torch::Dtype resolve_precision(const std::string& name, const std::string& asked_device,
                                const torch::Device& device, std::vector<std::string>* warnings) {
   if (name.empty() || name == "float32") return torch::kFloat32;

@@ -13,8 +13,6 @@ namespace attn {
 /// "cpu" or "cuda" (also "cuda:N"); CUDA falls back to the CPU with a note in `warnings` when no
 /// GPU is usable. Throws ConfigError for other names.
 torch::Device resolve_device(const std::string& name, std::vector<std::string>* warnings);
-/// "float32", "bfloat16" or "float16"; half types only on CUDA. Throws ConfigError otherwise.
-torch::Dtype resolve_dtype(const std::string& name, const torch::Device& device);
 /// The precision of a model on `device`, which resolve_device() gave for `asked_device`:
 /// "float32" (also ""), "bfloat16" or "float16". Half types need CUDA: where CUDA was asked for
 /// but the device fell back to the CPU they fall back to float32, with a note in `warnings`;

@@ -39,9 +39,11 @@ int main(int argc, char** argv) {
   using namespace attn;
   init_torch_threads();
   std::vector<std::string> warnings;
-  auto device = resolve_device(argc > 1 ? argv[1] : "cpu", &warnings);
+  const std::string asked = argc > 1 ? argv[1] : "cpu";
+  auto device = resolve_device(asked, &warnings);
   if (device.is_cuda() && !device.has_index()) device = torch::Device(torch::kCUDA, 0);
-  const auto dtype = resolve_dtype(argc > 2 ? argv[2] : "float32", device);
+  const auto dtype = resolve_precision(argc > 2 ? argv[2] : "float32", asked, device, &warnings);
+  for (const auto& w : warnings) std::fprintf(stderr, "note: %s\n", w.c_str());
   std::vector<int64_t> lengths = {512, 1024, 2048};
   if (argc > 3) {
     lengths.clear();

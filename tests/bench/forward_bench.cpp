@@ -15,8 +15,10 @@ int main(int argc, char** argv) {
   using namespace attn;
   init_torch_threads();
   std::vector<std::string> warnings;
-  const auto device = resolve_device(argc > 1 ? argv[1] : "cpu", &warnings);
-  const auto dtype = resolve_dtype(argc > 2 ? argv[2] : "float32", device);
+  const std::string asked = argc > 1 ? argv[1] : "cpu";
+  const auto device = resolve_device(asked, &warnings);
+  const auto dtype = resolve_precision(argc > 2 ? argv[2] : "float32", asked, device, &warnings);
+  for (const auto& w : warnings) std::fprintf(stderr, "note: %s\n", w.c_str());
   std::vector<int64_t> lengths = {512, 2048, 8192};
   if (argc > 3) {
     lengths.clear();
