@@ -107,9 +107,13 @@ int main(int argc, char** argv) {
   model.setDevice(device);
   model.setPrecision(precision);
   attn::ui::MainWindow window(&model, resources);
-  // Layout, colours and the recent list of the last run; a screenshot uses the fixed defaults so
-  // that it does not depend on who ran the program before.
-  if (!parser.isSet(screenshotOption)) window.restoreSettings();
+  // Layout, colours, the recent list, device and precision of the last run (--device and
+  // --precision win), before anything is opened; a screenshot uses the fixed defaults so that it
+  // does not depend on who ran the program before.
+  if (!parser.isSet(screenshotOption)) {
+    window.restoreSettings(parser.isSet(deviceOption) ? device : QString(),
+                           parser.isSet(precisionOption) ? precision : QString());
+  }
   QString results = parser.value(resultsOption);
   if (results.isEmpty() && !resources.isEmpty() &&
       QFileInfo::exists(resources + QStringLiteral("/results/extrapolation.json"))) {

@@ -221,6 +221,10 @@ class AttentionViewModelTest : public QObject {
     QCOMPARE(notice.count(), 1);
     QVERIFY2(notice.last().at(0).toString().contains(QStringLiteral("CUDA only")),
              qPrintable(notice.last().at(0).toString()));
+    m_model->setDevice(QStringLiteral("tpu"));  // unknown: refused, like an unknown precision
+    QCOMPARE(m_model->device(), QStringLiteral("cpu"));
+    QCOMPARE(device.count(), 0);
+    QVERIFY(notice.last().at(0).toString().contains(QStringLiteral("'tpu'")));
     m_model->setDevice(QStringLiteral("cuda"));
     QCOMPARE(device.count(), 1);
     m_model->setPrecision(QStringLiteral("half"));

@@ -134,6 +134,10 @@ void AttentionViewModel::openCheckpoint(const QString& dir) {
 
 void AttentionViewModel::setDevice(const QString& device) {
   if (device == m_device) return;
+  if (device != QLatin1String("cpu") && device != QLatin1String("cuda")) {
+    Q_EMIT notice(tr("Device '%1' is unknown: use cpu or cuda").arg(device));
+    return;
+  }
   m_device = device;
   Q_EMIT deviceChanged(m_device);
   if (!precisionAvailable(m_precision)) {

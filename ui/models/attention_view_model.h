@@ -103,6 +103,7 @@ class AttentionViewModel final : public QObject {
   void setMaxTokens(int maxTokens) { m_maxTokens = maxTokens; }
   /// "cpu" or "cuda" (the core falls back to the CPU with a warning); used by the next open.
   /// The CPU sets a half precision back to float32 (with a notice): those run on CUDA only.
+  /// Any other name is refused with a notice.
   void setDevice(const QString& device);
   QString device() const { return m_device; }
   /// "float32", "bfloat16" or "float16"; used by the next open. A half precision while the

@@ -107,8 +107,12 @@ class MainWindow final : public QMainWindow {
   /// error shown) only when the file cannot be read.
   bool openWorkspace(const QString& path);
   QStringList workspaceProblems() const { return m_workspaceProblems; }
-  /// Restores the window layout, colours and recent list saved by the last run.
-  void restoreSettings();
+  /// Restores the window layout, colours and recent list saved by the last run, and its device
+  /// and precision where `device` / `precision` are empty (else they were chosen on the command
+  /// line and win). A saved value the model refuses (unknown, a half precision on the CPU) leaves
+  /// the default, said in the status bar and again once the first checkpoint has loaded. Call it
+  /// before that first open: the device and precision are used by the next open.
+  void restoreSettings(const QString& device = QString(), const QString& precision = QString());
   /// Loads a UTF-8 text file (.gz too) into the editor; errors are shown.
   bool loadTextFile(const QString& path);
 
@@ -128,6 +132,7 @@ class MainWindow final : public QMainWindow {
   void showCurvesProgress();
   void connectModel();
   void saveSettings() const;
+  void restoreDevice(const QString& device, const QString& precision);
 
   void chooseCheckpoint();
   void openCheckpoint(const QString& dir);
@@ -182,6 +187,7 @@ class MainWindow final : public QMainWindow {
   QMenu* m_recentMenu = nullptr;
   QMenu* m_bundledMenu = nullptr;
   QStringList m_recent;
+  QStringList m_startNotes;  // saved settings not applied; repeated with the first summary
   QLabel* m_summaryLabel = nullptr;
   QLabel* m_untrainedLabel = nullptr;
   QPlainTextEdit* m_textEdit = nullptr;

@@ -175,7 +175,8 @@ void MainWindow::stepLayer(int delta) {
 
 // ---- settings --------------------------------------------------------------------------------
 
-void MainWindow::restoreSettings() {
+void MainWindow::restoreSettings(const QString& device, const QString& precision) {
+  restoreDevice(device, precision);
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
@@ -196,6 +197,29 @@ void MainWindow::restoreSettings() {
   c.skipSink = settings.value(QStringLiteral("colour/skipSink"), false).toBool();
   setColourSettings(c);
   m_overviewModeBox->setCurrentIndex(settings.value(QStringLiteral("overview/mode"), 1).toInt());
+}
+
+/// Goes through the model's setters, as the Device menu does (the menu follows their signals):
+/// what they refuse stays at the default and comes back as a notice, which is kept to be said
+/// again once the first checkpoint has loaded ("Computing…" would hide it before that).
+void MainWindow::restoreDevice(const QString& device, const QString& precision) {
+  const QSettings settings;
+  QStringList refused;
+  const auto keep = connect(m_model, &AttentionViewModel::notice, this,
+                            [&refused](const QString& message) { refused << message; });
+  m_model->setDevice(!device.isEmpty() ? device
+                                       : settings.value(QStringLiteral("device"),
+                                                        m_model->device()).toString());
+  m_model->setPrecision(!precision.isEmpty() ? precision
+                                             : settings.value(QStringLiteral("precision"),
+                                                              m_model->precision()).toString());
+  disconnect(keep);
+  m_compare->setDevice(m_model->device(), m_model->precision());  // the Compare tab follows
+  if (refused.isEmpty()) return;
+  m_startNotes << tr("Saved device settings not used (%1): running on %2 in %3")
+                      .arg(refused.join(QStringLiteral("; ")), m_model->device(),
+                           m_model->precision());
+  statusBar()->showMessage(m_startNotes.last());
 }
 
 void MainWindow::saveSettings() const {

@@ -21,6 +21,7 @@
 #include <QtWidgets/QTextBrowser>
 #include <QtWidgets/QVBoxLayout>
 #include <algorithm>
+#include <utility>
 
 #include "ui/models/attention_view_model.h"
 #include "ui/widgets/compare_view.h"
@@ -259,7 +260,7 @@ void MainWindow::showSummary() {
   m_summaryLabel->setText(html);
   m_summaryLabel->setToolTip(fromStd(s.dir));
   m_errorLabel->hide();
-  const QStringList warnings = m_model->warnings();
+  const QStringList warnings = std::exchange(m_startNotes, {}) + m_model->warnings();
   statusBar()->showMessage(warnings.isEmpty() ? tr("Loaded %1").arg(name) : warnings.join("; "));
 }
 
