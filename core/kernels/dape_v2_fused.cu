@@ -347,7 +347,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
     // Once every warp is past stage B: the next tile's tables, and X's last n-tile becomes
     // the next tile's n-tile 0 (P, written next, starts at X's column 8).
-    auto next_tables = [&] {
+    auto prepare_next_tile = [&] {
       if (s0 + per_tile < steps) load_tables(j0 + kCols);
       const uint4* src = reinterpret_cast<const uint4*>(Xs + kCols * kXCol);
       uint4* dst = reinterpret_cast<uint4*>(Xs);
@@ -356,7 +356,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     if (pooling) {
       pool_cells(lg, a, j0, rc0, row_in, rslot, st_m, st_il);
       __syncthreads();  // every warp is past stage B
-      next_tables();
+      prepare_next_tile();
     } else {
       // Softmax: the tile's maximum of each pair over all warps, then this warp's probabilities.
       float mx[8];
@@ -391,7 +391,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
       __syncthreads();  // every warp is past stage B (and the maxima are raised)
-      next_tables();
+      prepare_next_tile();
       {
         const float4* mr = reinterpret_cast<const float4*>(m_next);
         const float4 x0 = mr[0], x1 = mr[1];
