@@ -180,9 +180,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   for (int e = tid; e < 2 * 32 * 8; e += kThreads) m_s[e] = -1e30f;
 
   // Stage A's split of a K group of nh heads: wph = 1 << lw warps a head (8 / nh, one when
-  // nh > 8), each with n-tiles [nt_begin, nt_begin + per) of the 8 new ones, 1 .. 8 (n-tile 0,
-  // keys [j0 - 4, j0 + 4), is the previous tile's n-tile 8, carried over; the walk's first tile
-  // computes it too, in the warps with sub == 0); the same for every full group.
+  // nh > 8), each with n-tiles [nt_begin, nt_begin + per) of the new ones, 1 .. 8 (n-tile 0 is
+  // the last tile's n-tile 8, carried over; the walk's first tile computes it in sub 0).
   struct Split {
     int lw, per, nt_begin;
     bool sub0;
@@ -226,8 +225,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 
   if (steps > 0) load_tables(j_begin);
   for (int s = 0; s < kStages - 1; ++s) issue(s);
-  // Q has landed (its group is the older one; the tables' may still be in flight); the first
-  // step's barrier shows it to every thread.
+  // Q has landed (the older group); the first step's barrier shows it to every thread.
   asm volatile("cp.async.wait_group 1;\n" ::: "memory");
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
     const int j0 = j_begin + (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
@@ -407,8 +405,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       for (int q = 0; q < 8; ++q) {
         const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
         const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
-        const float m_new = mx[q];
-        const float base = m_new;
+        const float base = mx[q];  // the new maximum
         const float alpha = ex2(m_old[q] - base);
         float sum = 0.f;
         uint32_t pk[kWc / 2];
