@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The fused causal DAPE V2 forward (dape_v2_fused.h; NOTES.md beside this file has the counts,
 // the versions and their timings). One block of 8 warps owns 16 query rows of one sequence and
-// walks the key tiles of 64 columns up to its diagonal. Per tile:
+// walks the key tiles of 64 columns from its diagonal down to column 0 (the rows' maxima,
+// where the position bias is largest, come first, so later tiles rarely rescale). Per tile:
 //  A. scores q k^T (unscaled: the scale is folded into conv1's score weights and the logits) of
 //     every head over the 72 columns [j0 - 4, j0 + 68) (the tile and the convolutions' halo,
 //     rounded to 8) with mma.sync, each head's 16 x 8 pieces stored transposed (stmatrix) as the
-//     channels of X in shared memory ([column][channel][row]); the first 8 columns are the
-//     previous tile's last 8, carried over, so a tile computes 64; on the tiles that reach
+//     channels of X in shared memory ([column][channel][row]); the last 8 columns are the
+//     previous tile's first 8, carried over, so a tile computes 64; on the tiles that reach
 //     them, key > query and keys outside [0, N) are then zeroed (tril and the zero padding,
 //     mask_x);
 //  B. each warp takes 8 output columns for all 16 rows, with the rows as the M of every product:
@@ -14,7 +15,8 @@
 //     per tap) started from a float32 table G of the bias channels' contribution (which
 //     depends on the distance i - j only: dape_v2_fused_tables.cu), LeakyReLU on packed pairs, and
 //     the hidden column kept in registers in the A-operand layout; conv2 as six products
-//     [16 x 16] x [16 x 16 heads] started from S + P; the weights live in registers; logits in
+//     [16 x 16] x [16 x 16 heads] started from S + P (P is -inf at negative distances: the
+//     tril needs no test); the weights live in registers; logits in
 //     the log2 domain (log2(e) folded into W2 and the tables). The tile's maximum of each
 //     (row, head) is raised by each warp with shared-memory atomics, and each warp writes its
 //     probabilities with 16-byte stores into X's memory, dead by then;
@@ -63,7 +65,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   float* l_s = alpha_s + kSlots * kRows;
   float* m_s = l_s + kSlots * kRows;  // [2][lane][8]: the running maxima, two copies
   float* Gs = m_s + 2 * 32 * 8;
-  float* Pbs = Gs + kGRows * kGS;
+  float* Pbs = Gs + (kGRows + kRows) * kGS;  // G rows by distance, then G0 of the block's rows
   T* Qs = reinterpret_cast<T*>(Pbs + (kPbRows + 1) * kPbS);
   // The kStages K/V stage buffers, at the next multiple of kKvAlign; step s uses s % kStages.
   T* const buf0 = reinterpret_cast<T*>(
@@ -122,22 +124,27 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   const int per_tile = nk + nv, key_end = min(i0 + kRows, N);
   const int j_begin = pooling ? (a.k0 / kCols) * kCols : 0;
   const int j_end = pooling ? min(key_end, a.k1) : key_end;
-  const int steps = j_end > j_begin ? ((j_end - j_begin + kCols - 1) / kCols) * per_tile : 0;
+  const int tiles = j_end > j_begin ? (j_end - j_begin + kCols - 1) / kCols : 0;
+  const int steps = tiles * per_tile;
+  // The walk goes from the diagonal tile down to j_begin: the rows' maxima are mostly found on
+  // the first tiles (the position bias is largest near the diagonal), so later tiles rarely
+  // rescale.
+  const int j_last = j_begin + (tiles - 1) * kCols;
   // Thread 0 issues the step's K or V boxes (one bulk tensor copy per head and 64 columns).
   constexpr int kBW = HD < 64 ? HD : 64;
   const int bh0 = blockIdx.y * H;
-  int next_j0 = j_begin, next_k = 0;  // the tile and step within it of the next issue(s)
+  int next_j0 = j_last, next_k = 0;  // the tile and step within it of the next issue(s)
   // A tile's bias tables (rows by distance i0 - j0), by cp.async from every thread: the first
   // tile's here, each next tile's once every warp is past this tile's stage B; they land before
   // the next tile's X barrier.
   auto load_tables = [&](int j0) {
     load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
-    load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63, 0, N - 1);
+    load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63 + kPbPad, 0, N - 1 + kPbPad);
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
   auto issue = [&](int s) {
     const int j0 = next_j0, k = next_k;
-    if (++next_k == per_tile) next_k = 0, next_j0 += kCols;
+    if (++next_k == per_tile) next_k = 0, next_j0 -= kCols;
     if (s < steps) {
       T* buf = stage_buf(s);
       uint64_t* bar = &bars[s % kStages];
@@ -180,8 +187,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   for (int e = tid; e < 2 * 32 * 8; e += kThreads) m_s[e] = -1e30f;
 
   // Stage A's split of a K group of nh heads: wph = 1 << lw warps a head (8 / nh, one when
-  // nh > 8), each with n-tiles [nt_begin, nt_begin + per) of the new ones, 1 .. 8 (n-tile 0 is
-  // the last tile's n-tile 8, carried over; the walk's first tile computes it in sub 0).
+  // nh > 8), each with n-tiles [nt_begin, nt_begin + per) of the new ones, 0 .. 7 (n-tile 8 is
+  // the last tile's n-tile 0, carried over; the walk's first tile computes it in sub 0).
   struct Split {
     int lw, per, nt_begin;
     bool sub0;
@@ -191,7 +198,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     sp.lw = nh <= 1 ? 3 : nh <= 2 ? 2 : nh <= 4 ? 1 : 0;
     sp.per = 8 >> sp.lw;
     const int sub = warp & ((1 << sp.lw) - 1);
-    sp.nt_begin = 1 + sub * sp.per;
+    sp.nt_begin = sub * sp.per;
     sp.sub0 = sub == 0;
     return sp;
   };
@@ -223,14 +230,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
   }
 
-  if (steps > 0) load_tables(j_begin);
+  // G0 of the block's rows (key column 0's hidden start, needed on the first tile only), into
+  // G's rows kGRows .. kGRows + 15; landed with the first tile's tables.
+  load_table<kWidth, kGS>(Gs + kGRows * kGS, a.g0, kRows, i0, 0, N - 1);
+  if (steps > 0) load_tables(j_last);
   for (int s = 0; s < kStages - 1; ++s) issue(s);
   // Q has landed (the older group); the first step's barrier shows it to every thread.
   asm volatile("cp.async.wait_group 1;\n" ::: "memory");
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
-    const int j0 = j_begin + (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
+    const int j0 = j_last - (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
     // A: scores of [j0 - 4, j0 + 68) into X. Per K group of nh heads each head has
-    // wph = 8 / nh warps (one when nh > 8), which split its 9 n-tiles of 8 keys.
+    // wph = 8 / nh warps (one when nh > 8), which split its 8 new n-tiles of 8 keys.
     const bool a_edge = j0 - 4 < 0 || j0 + kXN - 4 > i0 || j0 + kXN - 4 > N;
     for (int k = 0; k < nk; ++k) {
       wait_step(s0 + k);
@@ -248,7 +258,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           case 2: score_units<2, HD>(Xs, qh, kh, h, sp.nt_begin); break;
           default: score_units<1, HD>(Xs, qh, kh, h, sp.nt_begin); break;
         }
-        if (s0 == 0 && sp.sub0) score_units<1, HD>(Xs, qh, kh, h, 0);
+        if (s0 == 0 && sp.sub0) score_units<1, HD>(Xs, qh, kh, h, 8);
       }
     }
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");  // this tile's tables
@@ -262,6 +272,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     // (hh < 10) from X columns jp - 1 .. jp + 1, then logits, all with the 16 query rows as M.
     const bool b_edge = j0 == 0 || j0 + kCols + 1 > i0 || j0 + kCols + 1 >= N;
     float lg[kWc][2][4];
+    bool rescale = true;  // whether a row maximum moved on this tile (the softmax sets it)
     {
       uint32_t xw[kWc + 4][4];  // X columns 8 warp + 2 + t (index t)
       uint32_t hid[kWc + 2][2][4];
@@ -285,11 +296,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
               c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
             }
           };
-          if (b_edge && jp == 0) {  // key column 0 (once a block): G0 from global memory
-            start(a.g0 + size_t(min(i0 + r, N - 1)) * kWidth + 2 * qd);
-          } else {
-            start(Gs + (r - 8 * warp + 65 - hh) * kGS + 2 * qd);
-          }
+          // Key column 0 (once a block) starts from G0, the rest from G by distance: a select,
+          // so that stage B has no branch and its columns' products can overlap.
+          start(Gs + (b_edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd);
         }
 #pragma unroll
         for (int t = 0; t < kTaps; ++t) {
@@ -307,12 +316,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           }
         }
         if (hh >= 2) {
-          const int cj = hh - 2, j = j0 + 8 * warp + cj;
+          const int cj = hh - 2;
           float (&f)[2][4] = lg[cj];
           const uint32_t* sx = xw[cj + 2];  // X column of key j: S in the fragment layout
 #pragma unroll
           for (int rh = 0; rh < 2; ++rh) {
             const int r = g + 8 * rh;
+            // Pb is -inf at negative distances: keys after the query (the tril, and the keys
+            // at or past N) start at -inf and stay there.
             const float* pp = Pbs + (r - 8 * warp - cj + 63) * kPbS + 2 * qd;
             const float2 p0 = *reinterpret_cast<const float2*>(pp);
             const float2 p1 = *reinterpret_cast<const float2*>(pp + 8);
@@ -331,24 +342,15 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
               }
             }
           }
-          if (b_edge) {
-#pragma unroll
-            for (int rh = 0; rh < 2; ++rh) {
-              const int i = i0 + g + 8 * rh;
-              if (!(j <= i && j < N)) {
-                f[0][2 * rh] = f[0][2 * rh + 1] = f[1][2 * rh] = f[1][2 * rh + 1] = -INFINITY;
-              }
-            }
-          }
         }
       }
     }
-    // Once every warp is past stage B: the next tile's tables, and X's last n-tile becomes
-    // the next tile's n-tile 0 (P, written next, starts at X's column 8).
+    // Once every warp is past stage B: the next tile's tables, and X's first n-tile becomes
+    // the next tile's n-tile 8 (P, written next, lives in X's columns 8 .. 50).
     auto prepare_next_tile = [&] {
-      if (s0 + per_tile < steps) load_tables(j0 + kCols);
-      const uint4* src = reinterpret_cast<const uint4*>(Xs + kCols * kXCol);
-      uint4* dst = reinterpret_cast<uint4*>(Xs);
+      if (s0 + per_tile < steps) load_tables(j0 - kCols);
+      const uint4* src = reinterpret_cast<const uint4*>(Xs);
+      uint4* dst = reinterpret_cast<uint4*>(Xs + kCols * kXCol);
       for (int e = tid; e < 8 * kXCol * int(sizeof(T)) / 16; e += kThreads) dst[e] = src[e];
     };
     if (pooling) {
@@ -396,7 +398,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         mx[0] = x0.x, mx[1] = x0.y, mx[2] = x0.z, mx[3] = x0.w;
         mx[4] = x1.x, mx[5] = x1.y, mx[6] = x1.z, mx[7] = x1.w;
       }
-      if (warp == 0) {
+      // Every warp's lanes cover all (row, head) pairs: whether any maximum moved is the same
+      // in every warp. When none did (most tiles after the first few), there is nothing to
+      // rescale.
+      bool moved = false;
+#pragma unroll
+      for (int q = 0; q < 8; ++q) moved |= mx[q] != m_old[q];
+      rescale = __any_sync(0xffffffffu, moved);
+      if (warp == 0 && rescale) {
         float4* mw = reinterpret_cast<float4*>(m_s + (parity * 32 + lane) * 8);
         mw[0] = make_float4(mx[0], mx[1], mx[2], mx[3]);
         mw[1] = make_float4(mx[4], mx[5], mx[6], mx[7]);
@@ -406,7 +415,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
         const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
         const float base = mx[q];  // the new maximum
-        const float alpha = ex2(m_old[q] - base);
+        float alpha = 1.f;
+        if (rescale) alpha = ex2(m_old[q] - base);
         float sum = 0.f;
         uint32_t pk[kWc / 2];
 #pragma unroll
@@ -418,7 +428,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
         l_run[q] = l_run[q] * alpha + sum;
         if constexpr (!kAnalysis) {
-          if (warp == 0) alpha_s[head * kRows + row] = alpha;
+          if (warp == 0 && rescale) alpha_s[head * kRows + row] = alpha;
           *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kCols + 8 * (warp ^ (row % 8))) =
               make_uint4(pk[0], pk[1], pk[2], pk[3]);
         }
@@ -433,13 +443,15 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         for (int s = 0; s < kTasks; ++s) {
           const int t = warp + kWarps * s, h = t / kGroups, dg = t % kGroups;
           if (h < h0 || h >= h0 + nh) continue;
-          const float al0 = alpha_s[h * kRows + g], al1 = alpha_s[h * kRows + g + 8];
+          if (rescale) {
+            const float al0 = alpha_s[h * kRows + g], al1 = alpha_s[h * kRows + g + 8];
 #pragma unroll
-          for (int n = 0; n < kNT; ++n) {
-            acc[s][n][0] *= al0;
-            acc[s][n][1] *= al0;
-            acc[s][n][2] *= al1;
-            acc[s][n][3] *= al1;
+            for (int n = 0; n < kNT; ++n) {
+              acc[s][n][0] *= al0;
+              acc[s][n][1] *= al0;
+              acc[s][n][2] *= al1;
+              acc[s][n][3] *= al1;
+            }
           }
           const int prow = lane % 16;
           const T* ph = Ps + h * kPHead + prow * kCols;

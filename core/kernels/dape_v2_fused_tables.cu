@@ -5,6 +5,8 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include <limits>
+
 #include "core/kernels/hopper.cuh"
 
 namespace attn::dape_v2_fused_detail {
@@ -35,7 +37,8 @@ struct TableArgs {
 ///                tril, and P_h(>= N) = 0, never read),
 ///   G0[i][c]   = G[i + 1][c] - sum_h W1[c][H + h][0] P_h(i + 1)   (key column 0: its left tap
 ///                is the zero padding),
-///   Pb[i][h]   = (P_h(i) + b2[h]) log2(e);
+///   Pb[kPbPad + i][h] = (P_h(i) + b2[h]) log2(e)  (rows 0 .. kPbPad - 1, -inf, are filled by
+///                the host);
 /// and block 0 also packs the weights (zero-padded; W2 times log2(e)).
 template <typename T>
 __global__ void tables_kernel(const TableArgs<T> t) {
@@ -79,7 +82,7 @@ __global__ void tables_kernel(const TableArgs<T> t) {
   }
   if (s < kSlots && row < t.N) {
     const int h = s;
-    t.pb[int64_t(row) * kSlots + s] =
+    t.pb[int64_t(kPbPad + row) * kSlots + s] =
         h < t.H ? float((P(h, row) + double(t.b2[h])) * kLog2e) : 0.f;
   }
 }
@@ -95,7 +98,8 @@ Tables make_tables_as(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::S
   Tables t;
   t.g = torch::empty({N + 1, kWidth}, f32);
   t.g0 = torch::empty({N, kWidth}, f32);
-  t.pb = torch::empty({N, kSlots}, f32);
+  t.pb = torch::empty({kPbPad + N, kSlots}, f32);
+  t.pb.narrow(0, 0, kPbPad).fill_(-std::numeric_limits<float>::infinity());
   t.w1 = torch::empty({kTaps, kWidth, kSlots}, f32.dtype(dtype));
   t.w2 = torch::empty({kTaps, kSlots, kWidth}, f32.dtype(dtype));
   TableArgs<T> a;

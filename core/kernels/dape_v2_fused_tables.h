@@ -13,12 +13,14 @@ namespace attn::dape_v2_fused_detail {
 constexpr int kSlots = 16;  // head channels of a position (H <= 16)
 constexpr int kWidth = 32;  // hidden channels (D <= 32, zero-padded)
 constexpr int kTaps = 3;    // k
+constexpr int kPbPad = 80;  // rows of Pb before distance 0 (-inf: the tril)
 
 /// G (N + 1, 32): row d + 1 = conv1 bias + the bias channels' share at distance d >= -1;
-/// G0 (N, 32): the same for key column 0 (its left tap is padding); Pb (N, 16): (P_h(d) + conv2
-/// bias) * log2(e); w1 (3, 32, 16) [tap][hidden][score channel] * p.scale (the kernel's X
-/// holds the unscaled q k^T) and w2 (3, 16, 32) [tap][head][hidden] * log2(e) in the kernel's
-/// dtype, zero-padded. All on `device`.
+/// G0 (N, 32): the same for key column 0 (its left tap is padding); Pb (kPbPad + N, 16): row
+/// kPbPad + d = (P_h(d) + conv2 bias) * log2(e), and -inf for d < 0 (keys after the query: the
+/// tril, so that the kernel needs no test); w1 (3, 32, 16) [tap][hidden][score channel] *
+/// p.scale (the kernel's X holds the unscaled q k^T) and w2 (3, 16, 32) [tap][head][hidden] *
+/// log2(e) in the kernel's dtype, zero-padded. All on `device`.
 struct Tables {
   torch::Tensor g, g0, pb, w1, w2;
 };

@@ -28,7 +28,7 @@ constexpr int kXCol = kSlots * kXR + 8;  // ... and 784-byte columns: ldmatrix a
 constexpr int kPHead = kRows * kCols + 8;
 constexpr int kGRows = 81;               // distances of the hidden-bias table one tile reads
 constexpr int kPbRows = 79;              // distances of the logit-bias table one tile reads
-constexpr int kGS = kWidth + 8;          // shared rows of G, G0 (40 floats) and Pb (24): the
+constexpr int kGS = kWidth + 8;          // shared rows of G and G0 (40 floats), Pb (24): the
 constexpr int kPbS = kSlots + 8;         // 8-byte reads of a quarter warp are conflict-free
 constexpr int kMaxKvBytes = 64 * 1024;   // cap of each K/V stage buffer
 constexpr int kStages = 3;               // K/V stage buffers: step s + 2 is in flight during step s
@@ -40,12 +40,13 @@ constexpr int kKvAlign = 1024;           // K/V boxes start at multiples of the 
 static_assert(8 * kXCol + size_t(kSlots) * kPHead <= size_t(kCols) * kXCol,
               "P must fit in X's columns 8 .. 63");
 static_assert(kXCol * 2 % 16 == 0, "X columns are copied in 16-byte pieces");
+static_assert(kPbPad >= kCols + kRows - 2, "Pb's -inf rows must cover a tile's negative distances");
 static_assert(4 * size_t(kWarps) * 32 * 8 <= 2 * size_t(kXN) * kXCol, "sums must fit in X");
 constexpr size_t kFixedSmem = 32 +                                      // the mbarriers
                               2 * size_t(kXN) * kXCol +                 // X, then P
                               4 * (2 * size_t(kSlots) * kRows +         // alpha, l
                                    2 * 32 * 8 +                         // running maxima
-                                   size_t(kGRows) * kGS +               // G rows
+                                   size_t(kGRows + kRows) * kGS +       // G, G0 rows
                                    size_t(kPbRows + 1) * kPbS);         // Pb rows
 
 size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
@@ -79,7 +80,8 @@ struct Args {
   const T* w2;      // (3, 16, 32): [tap][head][hidden channel] * log2(e), zero-padded
   const float* g;   // (N + 1, 32): row d + 1 = conv1 bias + bias channels at distance d >= -1
   const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
-  const float* pb;  // (N, 16): (P_h(d) + conv2 bias[h]) * log2(e) (columns permuted)
+  const float* pb;  // (kPbPad + N, 16): row kPbPad + d = (P_h(d) + conv2 bias[h]) * log2(e),
+                    // -inf for d < 0
   int H, N, k_group, v_group;
   int kv_elems;     // elements of each K/V stage buffer
   float scale;      // of the scores: X holds q k^T, W1 and the logits' S term apply it
