@@ -5,6 +5,7 @@
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
+#include <QtCore/QSettings>
 #include <QtCore/QTimer>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QStatusBar>
@@ -84,8 +85,19 @@ int main(int argc, char** argv) {
                     .arg(precision),
                 kUsageError);
   }
-  if (precision != QLatin1String("float32") && device != QLatin1String("cuda")) {
-    return fail(QStringLiteral("--precision %1 runs on CUDA only: add --device cuda").arg(precision),
+  // Without --device the window runs on the last run's device (restoreSettings below; a
+  // screenshot on the default), so a half precision is checked against that one.
+  const bool restoring = !parser.isSet(screenshotOption);
+  const QString runDevice = parser.isSet(deviceOption) || !restoring
+                                ? device
+                                : QSettings().value(QStringLiteral("device"), device).toString();
+  if (precision != QLatin1String("float32") && runDevice != QLatin1String("cuda")) {
+    return fail(parser.isSet(deviceOption) || !restoring
+                    ? QStringLiteral("--precision %1 runs on CUDA only: add --device cuda")
+                          .arg(precision)
+                    : QStringLiteral("--precision %1 runs on CUDA only, and the last run was on "
+                                     "%2: add --device cuda")
+                          .arg(precision, runDevice),
                 kUsageError);
   }
   const QString resources = attn::ui::findResourcesDir(qEnvironmentVariable("ATTNSCOPE_RESOURCES"),
@@ -110,7 +122,7 @@ int main(int argc, char** argv) {
   // Layout, colours, the recent list, device and precision of the last run (--device and
   // --precision win), before anything is opened; a screenshot uses the fixed defaults so that it
   // does not depend on who ran the program before.
-  if (!parser.isSet(screenshotOption)) {
+  if (restoring) {
     window.restoreSettings(parser.isSet(deviceOption) ? device : QString(),
                            parser.isSet(precisionOption) ? precision : QString());
   }

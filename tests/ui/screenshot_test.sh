@@ -90,5 +90,34 @@ elif grep -q "format_version 9" "$work/log"; then
 else
   echo "FAIL: future workspace message"; cat "$work/log"; fails=$((fails + 1))
 fi
+# --precision without --device follows the last run's device (saved settings): refused with
+# that device named when it was the CPU; accepted when it was CUDA (the window then says why it
+# runs on the CPU on a machine without one). --export-curves makes the program quit.
+conf="$work/config/AttnScope/AttnScope.conf"
+mkdir -p "$(dirname "$conf")"
+printf '[General]\ndevice=cpu\nprecision=float32\n' >"$conf"
+QT_QPA_PLATFORM=offscreen "$app" --precision bfloat16 --export-curves "$work/c1.csv" \
+  >"$work/log" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "last run was on cpu" "$work/log"; then
+  echo "ok: --precision bfloat16 refused after a run on the CPU"
+else
+  echo "FAIL: --precision after a CPU run (exit $rc)"; cat "$work/log"; fails=$((fails + 1))
+fi
+printf '[General]\ndevice=cuda\nprecision=bfloat16\n' >"$conf"
+if QT_QPA_PLATFORM=offscreen "$app" --precision bfloat16 --export-curves "$work/c2.csv" \
+    >"$work/log" 2>&1 && [ -s "$work/c2.csv" ]; then
+  echo "ok: --precision bfloat16 accepted after a run on CUDA"
+else
+  echo "FAIL: --precision after a CUDA run"; cat "$work/log"; fails=$((fails + 1))
+fi
+if QT_QPA_PLATFORM=offscreen "$app" --device cpu --precision bfloat16 \
+    --export-curves "$work/c3.csv" >"$work/log" 2>&1; then
+  echo "FAIL: --device cpu --precision bfloat16 accepted"; fails=$((fails + 1))
+elif grep -q "add --device cuda" "$work/log"; then
+  echo "ok: --device cpu --precision bfloat16 refused"
+else
+  echo "FAIL: --device cpu --precision bfloat16 message"; cat "$work/log"; fails=$((fails + 1))
+fi
 echo "screenshot_test: $fails failure(s)"
 [ "$fails" -eq 0 ]
