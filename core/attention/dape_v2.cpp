@@ -76,14 +76,10 @@ torch::Tensor DapeV2Impl::forward(const torch::Tensor& x, const AttentionInputs&
   if (fused_kernel_applies(x) && (!traced || !requests.empty())) {
     if (in.cancel && in.cancel->load()) throw Cancelled();
     const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
-    auto heads = [&](const torch::Tensor& t) {
-      return t.view({B, N, n_head_, head_dim_}).transpose(1, 2);  // (B, H, N, head_dim)
-    };
     const auto& pe = position_encoding();
-    pe->prepare();
-    auto q = pe->rotate(heads(q_proj->forward(x)));
-    auto k = pe->rotate(heads(k_proj->forward(x)));
-    auto v = heads(v_proj->forward(x));
+    // Projected once: the fallback below (views the kernel cannot make) attends on them too.
+    const Projections proj = project(x);
+    const torch::Tensor &q = proj.q, &k = proj.k, &v = proj.v;
     DapeV2FusedParams p;
     p.conv1_weight = conv1->weight;
     p.conv1_bias = conv1->bias;
@@ -119,6 +115,7 @@ torch::Tensor DapeV2Impl::forward(const torch::Tensor& x, const AttentionInputs&
       }
       return o_proj->forward(out.transpose(1, 2).reshape({B, N, C}));
     }
+    return attend(x, proj, in);
   }
 #endif
   return ScoreAttentionImpl::forward(x, in);

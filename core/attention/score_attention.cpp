@@ -71,18 +71,32 @@ int64_t ScoreAttentionImpl::pick_chunk_rows(const AttentionInputs& in, int64_t B
 }
 
 torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const AttentionInputs& in) {
-  const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
+  return attend(x, project(x), in);
+}
+
+Projections ScoreAttentionImpl::project(const torch::Tensor& x) {
+  const int64_t B = x.size(0), N = x.size(1);
   auto heads = [&](const torch::Tensor& t) {
     return t.view({B, N, n_head_, head_dim_}).transpose(1, 2);  // (B, H, N, head_dim)
   };
-  auto q = heads(q_proj->forward(x));
-  auto k = heads(k_proj->forward(x));
-  auto v = heads(v_proj->forward(x));
+  Projections p;
+  p.q = heads(q_proj->forward(x));
+  p.k = heads(k_proj->forward(x));
+  p.v = heads(v_proj->forward(x));
   pe_->prepare();
-  auto extra = extra_tokens(x, q, k);
-  for (auto& item : extra) item.second = pe_->rotate(item.second);
-  q = pe_->rotate(q);
-  k = pe_->rotate(k);
+  p.extra = extra_tokens(x, p.q, p.k);
+  for (auto& item : p.extra) item.second = pe_->rotate(item.second);
+  p.q = pe_->rotate(p.q);
+  p.k = pe_->rotate(p.k);
+  return p;
+}
+
+torch::Tensor ScoreAttentionImpl::attend(const torch::Tensor& x, const Projections& p,
+                                         const AttentionInputs& in) {
+  const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
+  const torch::Tensor& q = p.q;
+  const torch::Tensor& k = p.k;
+  const torch::Tensor& v = p.v;
   StageSink* sink = (in.sink && in.sink->wants(in.layer)) ? in.sink : nullptr;
   if (sink) sink->on_qk(in.layer, q, k);
   const auto names = stages();
@@ -94,7 +108,7 @@ torch::Tensor ScoreAttentionImpl::forward(const torch::Tensor& x, const Attentio
   Chunk c;
   c.n = N;
   c.tracing = sink != nullptr;
-  c.extra = std::move(extra);
+  c.extra = p.extra;
   // Scores, bias, logits and softmax in float32 (float64 for a float64 model): half-precision
   // biases lose whole units at long distances (dape.md §8 #8).
   c.work_dtype = (q.scalar_type() == torch::kFloat64) ? torch::kFloat64 : torch::kFloat32;

@@ -35,14 +35,26 @@ struct Chunk {
   torch::Tensor extra_rows(const std::string& name) const;
 };
 
+/// A layer's projections of its input, rotated where the encoding rotates.
+struct Projections {
+  torch::Tensor q, k, v;                       // (B, H, N, head_dim)
+  std::map<std::string, torch::Tensor> extra;  // extra_tokens(), rotated like q and k
+};
+
 class ScoreAttentionImpl : public AttentionImpl {
  public:
   ScoreAttentionImpl(const ModelConfig& config, PositionEncoding pe);
+  /// attend(x, project(x), in).
   torch::Tensor forward(const torch::Tensor& x, const AttentionInputs& in) override;
   std::vector<std::string> stages() const override;
   const PositionEncoding& position_encoding() const { return pe_; }
 
  protected:
+  /// q, k and v of x (B, N, C) and the extra per-token tensors, rotated (prepares the encoding).
+  Projections project(const torch::Tensor& x);
+  /// The causal loop over query-row chunks on given projections of x; the layer's output
+  /// (B, N, C). A variant with a fast path of its own projects once and falls back to this.
+  torch::Tensor attend(const torch::Tensor& x, const Projections& p, const AttentionInputs& in);
   /// Extra per-token tensors (B, H, N, head_dim) derived once per forward from the unrotated
   /// q and k (and x); the encoding rotates each of them like q and k. None by default.
   virtual std::map<std::string, torch::Tensor> extra_tokens(const torch::Tensor& x,
