@@ -120,38 +120,42 @@ __global__ void kw(unsigned long long* cyc, float* sink) {
   if (threadIdx.x == 0) cyc[blockIdx.x] = t1 - t0;
 }
 
+/// Launches kernel(cyc, sink) on one block of 4 * warps_per_smsp warps per SM twice (the first
+/// warms up) and returns warp 0's cycles of the second, or 0 after a CUDA error (printed).
+template <typename Kernel>
+unsigned long long cycles(Kernel kernel, int warps_per_smsp) {
+  int sms = 0;
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+  unsigned long long* cyc = nullptr;
+  float* sink = nullptr;
+  cudaMalloc(&cyc, sms * 8);
+  cudaMalloc(&sink, sms * 1024 * 4);
+  for (int rep = 0; rep < 2; ++rep) kernel<<<sms, 32 * 4 * warps_per_smsp>>>(cyc, sink);
+  unsigned long long h = 0;
+  const cudaError_t e = cudaDeviceSynchronize();
+  if (e == cudaSuccess) cudaMemcpy(&h, cyc, 8, cudaMemcpyDeviceToHost);
+  else printf("CUDA error: %s\n", cudaGetErrorString(e));
+  cudaFree(cyc);
+  cudaFree(sink);
+  return h;
+}
+
 template <int NB>
 void runw(const char* name, int warps_per_smsp) {
-  int sms = 0; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
-  unsigned long long* cyc; float* sink;
-  cudaMalloc(&cyc, sms * 8); cudaMalloc(&sink, sms * 1024 * 4);
-  const int threads = 32 * 4 * warps_per_smsp;
-  kw<NB><<<sms, threads>>>(cyc, sink);
-  kw<NB><<<sms, threads>>>(cyc, sink);
-  const cudaError_t e = cudaDeviceSynchronize();
-  unsigned long long h = 0; cudaMemcpy(&h, cyc, 8, cudaMemcpyDeviceToHost);
-  // HMMA.16816 equivalents per SMSP: each wgmma m64nNk16 = 4 warps x N/8 m16n8k16; per SMSP
-  // (one warp of each warpgroup) N/8 per wgmma per warpgroup.
+  const unsigned long long h = cycles(kw<NB>, warps_per_smsp);
+  // Each wgmma m64nNk16 is 4 warps x N / 8 m16n8k16; a scheduler holds one warp of each group.
   const double per_iter = NB == 1 ? 4 * 4 : 8 * 2;  // m16n8k16 per warp per iteration
   const double hmma = double(kIters / 4) * per_iter * warps_per_smsp;
-  printf("%-28s %d warps/SMSP  %8.3f cycles per HMMA.16816-equivalent per SMSP (%llu cycles) %s\n",
-         name, warps_per_smsp, double(h) / hmma, h, cudaGetErrorString(e));
-  cudaFree(cyc); cudaFree(sink);
+  printf("%-28s %d warps/SMSP  %8.3f cycles per HMMA.16816-equivalent per SMSP (%llu cycles)\n",
+         name, warps_per_smsp, double(h) / hmma, h);
 }
 
 template <int MODE>
 void run(const char* name, int warps_per_smsp, int ops_per_j) {
-  int sms = 0; cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
-  unsigned long long* cyc; float* sink;
-  cudaMalloc(&cyc, sms * 8); cudaMalloc(&sink, sms * 1024 * 4);
-  const int threads = 32 * 4 * warps_per_smsp;
-  k<MODE><<<sms, threads>>>(cyc, sink);
-  k<MODE><<<sms, threads>>>(cyc, sink);
-  unsigned long long h = 0; cudaMemcpy(&h, cyc, 8, cudaMemcpyDeviceToHost);
+  const unsigned long long h = cycles(k<MODE>, warps_per_smsp);
   const double instr = double(kIters) * 8 * ops_per_j * warps_per_smsp;  // per SMSP
   printf("%-28s %d warps/SMSP  %8.3f cycles per warp instruction per SMSP (%llu cycles)\n", name,
          warps_per_smsp, double(h) / instr, h);
-  cudaFree(cyc); cudaFree(sink);
 }
 
 int main() {
