@@ -172,6 +172,9 @@ TEST(Mgk, ComponentsSumToProbsAndStagesStayInRange) {
 }
 
 TEST(Mgk, MgkAndSmgkParameterShapesAndCounts) {
+  // Seeded: LibTorch's default generator starts from a random seed in every process, and the
+  // sample std of 32 draws of N(0, 0.5^2) falls outside 0.5 +- 0.2 about once in 550 draws.
+  torch::manual_seed(23);
   const int64_t kBase = 4 * (32 * 32 + 32);  // q, k, v, o projections
   struct Case {
     int64_t M;
