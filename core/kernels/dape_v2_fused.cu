@@ -126,17 +126,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   const int j_end = pooling ? min(key_end, a.k1) : key_end;
   const int tiles = j_end > j_begin ? (j_end - j_begin + kCols - 1) / kCols : 0;
   const int steps = tiles * per_tile;
-  // The walk goes from the diagonal tile down to j_begin: the rows' maxima are mostly found on
-  // the first tiles (the position bias is largest near the diagonal), so later tiles rarely
-  // rescale.
+  // The walk goes from the diagonal tile down to j_begin (the header says why).
   const int j_last = j_begin + (tiles - 1) * kCols;
   // Thread 0 issues the step's K or V boxes (one bulk tensor copy per head and 64 columns).
   constexpr int kBW = HD < 64 ? HD : 64;
   const int bh0 = blockIdx.y * H;
   int next_j0 = j_last, next_k = 0;  // the tile and step within it of the next issue(s)
   // A tile's bias tables (rows by distance i0 - j0), by cp.async from every thread: the first
-  // tile's here, each next tile's once every warp is past this tile's stage B; they land before
-  // the next tile's X barrier.
+  // tile's here, the next one's once every warp is past stage B; landed by its X barrier.
   auto load_tables = [&](int j0) {
     load_table<kWidth, kGS>(Gs, a.g, kGRows, i0 - j0 - 64 + 1, 0, N);  // row d + 1
     load_table<kSlots, kPbS>(Pbs, a.pb, kPbRows, i0 - j0 - 63 + kPbPad, 0, N - 1 + kPbPad);
@@ -186,9 +183,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   // Finite, so that a row with no key yet needs no test: 2^(-inf - m) = 0, 2^(m - m) = 1.
   for (int e = tid; e < 2 * 32 * 8; e += kThreads) m_s[e] = -1e30f;
 
-  // Stage A's split of a K group of nh heads: wph = 1 << lw warps a head (8 / nh, one when
-  // nh > 8), each with n-tiles [nt_begin, nt_begin + per) of the new ones, 0 .. 7 (n-tile 8 is
-  // the last tile's n-tile 0, carried over; the walk's first tile computes it in sub 0).
+  // Stage A's split of a K group of nh heads: 1 << lw warps a head (8 / nh, one when nh > 8),
+  // each with new n-tiles [nt_begin, + per) of 0 .. 7 (n-tile 8 is carried; tile 0: sub 0's).
   struct Split {
     int lw, per, nt_begin;
     bool sub0;
@@ -230,8 +226,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
   }
 
-  // G0 of the block's rows (key column 0's hidden start, needed on the first tile only), into
-  // G's rows kGRows .. kGRows + 15; landed with the first tile's tables.
+  // G0 of the block's rows (key column 0's start) into G's rows kGRows .. kGRows + 15.
   load_table<kWidth, kGS>(Gs + kGRows * kGS, a.g0, kRows, i0, 0, N - 1);
   if (steps > 0) load_tables(j_last);
   for (int s = 0; s < kStages - 1; ++s) issue(s);
@@ -239,8 +234,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   asm volatile("cp.async.wait_group 1;\n" ::: "memory");
   for (int s0 = 0; s0 < steps; s0 += per_tile) {
     const int j0 = j_last - (s0 / per_tile) * kCols, parity = (s0 / per_tile) & 1;
-    // A: scores of [j0 - 4, j0 + 68) into X. Per K group of nh heads each head has
-    // wph = 8 / nh warps (one when nh > 8), which split its 8 new n-tiles of 8 keys.
+    // A: scores of [j0 - 4, j0 + 68) into X, each K group split over the warps (split_of).
     const bool a_edge = j0 - 4 < 0 || j0 + kXN - 4 > i0 || j0 + kXN - 4 > N;
     for (int k = 0; k < nk; ++k) {
       wait_step(s0 + k);
@@ -296,8 +290,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
               c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
             }
           };
-          // Key column 0 (once a block) starts from G0, the rest from G by distance: a select,
-          // so that stage B has no branch and its columns' products can overlap.
+          // Key column 0 starts from G0: a select, no branch (the columns' products overlap).
           start(Gs + (b_edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd);
         }
 #pragma unroll
@@ -322,8 +315,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 #pragma unroll
           for (int rh = 0; rh < 2; ++rh) {
             const int r = g + 8 * rh;
-            // Pb is -inf at negative distances: keys after the query (the tril, and the keys
-            // at or past N) start at -inf and stay there.
+            // Pb is -inf at negative distances: keys after the query start at -inf, and stay.
             const float* pp = Pbs + (r - 8 * warp - cj + 63) * kPbS + 2 * qd;
             const float2 p0 = *reinterpret_cast<const float2*>(pp);
             const float2 p1 = *reinterpret_cast<const float2*>(pp + 8);
@@ -345,8 +337,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     }
-    // Once every warp is past stage B: the next tile's tables, and X's first n-tile becomes
-    // the next tile's n-tile 8 (P, written next, lives in X's columns 8 .. 50).
+    // Once every warp is past stage B: the next tile's tables, and X's n-tile 0 becomes its
+    // n-tile 8 (P, written next, lives in X's columns 8 .. 50).
     auto prepare_next_tile = [&] {
       if (s0 + per_tile < steps) load_tables(j0 - kCols);
       const uint4* src = reinterpret_cast<const uint4*>(Xs);
@@ -374,12 +366,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       // warp 0 brings copy `parity` up to them for the next tile (whose raises come after its X
       // barrier, so after every read here).
       float m_old[8];
-      {
-        const float4* mr = reinterpret_cast<const float4*>(m_s + (parity * 32 + lane) * 8);
-        const float4 x0 = mr[0], x1 = mr[1];
-        m_old[0] = x0.x, m_old[1] = x0.y, m_old[2] = x0.z, m_old[3] = x0.w;
-        m_old[4] = x1.x, m_old[5] = x1.y, m_old[6] = x1.z, m_old[7] = x1.w;
-      }
+      load8(m_old, m_s + (parity * 32 + lane) * 8);
       float* m_next = m_s + ((parity ^ 1) * 32 + lane) * 8;
       bool raise = false;
 #pragma unroll
@@ -392,15 +379,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       }
       __syncthreads();  // every warp is past stage B (and the maxima are raised)
       prepare_next_tile();
-      {
-        const float4* mr = reinterpret_cast<const float4*>(m_next);
-        const float4 x0 = mr[0], x1 = mr[1];
-        mx[0] = x0.x, mx[1] = x0.y, mx[2] = x0.z, mx[3] = x0.w;
-        mx[4] = x1.x, mx[5] = x1.y, mx[6] = x1.z, mx[7] = x1.w;
-      }
-      // Every warp's lanes cover all (row, head) pairs: whether any maximum moved is the same
-      // in every warp. When none did (most tiles after the first few), there is nothing to
-      // rescale.
+      load8(mx, m_next);
+      // Every warp's lanes cover all (row, head) pairs, so every warp sees whether a maximum
+      // moved; on most tiles after the first few none did, and nothing is rescaled.
       bool moved = false;
 #pragma unroll
       for (int q = 0; q < 8; ++q) moved |= mx[q] != m_old[q];
@@ -489,10 +470,10 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       float l[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
 #pragma unroll
       for (int w = 0; w < kWarps; ++w) {
-        const float4* rr = reinterpret_cast<const float4*>(red + (w * 32 + lane) * 8);
-        const float4 x0 = rr[0], x1 = rr[1];
-        l[0] += x0.x, l[1] += x0.y, l[2] += x0.z, l[3] += x0.w;
-        l[4] += x1.x, l[5] += x1.y, l[6] += x1.z, l[7] += x1.w;
+        float x[8];
+        load8(x, red + (w * 32 + lane) * 8);
+#pragma unroll
+        for (int q = 0; q < 8; ++q) l[q] += x[q];
       }
 #pragma unroll
       for (int q = 0; q < 8; ++q) {

@@ -97,6 +97,14 @@ struct Args {
   double* cell_sum; // sums (Mean)
 };
 
+/// Eight floats from shared memory (16-byte aligned) into registers, as two 16-byte loads.
+__device__ __forceinline__ void load8(float (&v)[8], const float* p) {
+  const float4 x0 = reinterpret_cast<const float4*>(p)[0];
+  const float4 x1 = reinterpret_cast<const float4*>(p)[1];
+  v[0] = x0.x, v[1] = x0.y, v[2] = x0.z, v[3] = x0.w;
+  v[4] = x1.x, v[5] = x1.y, v[6] = x1.z, v[7] = x1.w;
+}
+
 /// Float maximum and minimum by integer atomics (ordered as signed ints when non-negative, as
 /// unsigned ints reversed when negative); v must not be NaN, -0 is taken as +0.
 __device__ __forceinline__ void atomic_max_float(float* a, float v) {
