@@ -49,22 +49,42 @@ constexpr size_t kFixedSmem = 32 +                                      // the m
                                    size_t(kGRows + kRows) * kGS +       // G, G0 rows
                                    size_t(kPbRows + 1) * kPbS);         // Pb rows
 
-size_t q_bytes(int64_t H, int64_t head_dim) { return 2 * size_t(H) * kRows * size_t(head_dim + 8); }
+constexpr size_t kSmemOptin = 232448;  // the shared memory a block may opt in to on sm_90
 
-/// Bytes of each of the kStages K/V stage buffers (a multiple of kKvAlign): what the GPU's
-/// shared memory leaves after the alignment slack, up to 64 KB; 0 when not even one head's K
+__host__ __device__ constexpr size_t q_bytes(int H, int head_dim) {
+  return 2 * size_t(H) * kRows * size_t(head_dim + 8);
+}
+
+/// Bytes of each of the kStages K/V stage buffers (a multiple of kKvAlign): what `optin` bytes
+/// of shared memory leave after the alignment slack, up to 64 KB; 0 when not even one head's K
 /// rows fit.
-size_t kv_bytes(int64_t H, int64_t head_dim, size_t optin) {
+__host__ __device__ constexpr size_t kv_bytes(int H, int head_dim, size_t optin) {
   const size_t used = kFixedSmem + q_bytes(H, head_dim) + kKvAlign;
   if (optin <= used) return 0;
-  const size_t each =
-      std::min<size_t>(kMaxKvBytes, ((optin - used) / kStages) & ~size_t(kKvAlign - 1));
+  size_t each = ((optin - used) / kStages) & ~size_t(kKvAlign - 1);
+  if (each > kMaxKvBytes) each = kMaxKvBytes;
   return each >= size_t(kXN) * head_dim * 2 ? each : 0;
 }
 
-size_t smem_bytes(int64_t H, int64_t head_dim, size_t kv) {
-  return kFixedSmem + q_bytes(H, head_dim) + kKvAlign + kStages * kv;
+/// Heads of a group when H heads of `rows` rows go through buffers of kv bytes, in even groups.
+__host__ __device__ constexpr int group_size(int H, int rows, int head_dim, size_t kv) {
+  const int fit0 = int(kv / (size_t(rows) * head_dim * 2)), fit = fit0 > 1 ? fit0 : 1;
+  const int groups = (H + fit - 1) / fit;
+  return (H + groups - 1) / groups;
 }
+
+/// The kernel's fixed plan for head_dim HD and up to HMAX heads on an sm_90 GPU: stage buffers,
+/// K and V group sizes (kKG, kVG heads) and counts (kNK, kNV a tile), shared memory in all.
+template <int HD, int HMAX>
+struct Plan {
+  static constexpr size_t kKv = kv_bytes(HMAX, HD, kSmemOptin);
+  static_assert(kKv > 0, "one head's K rows must fit");
+  static constexpr int kKG = group_size(HMAX, kXN, HD, kKv);
+  static constexpr int kVG = group_size(HMAX, kCols, HD, kKv);
+  static constexpr int kNK = (HMAX + kKG - 1) / kKG;
+  static constexpr int kNV = (HMAX + kVG - 1) / kVG;
+  static constexpr size_t kSmem = kFixedSmem + q_bytes(HMAX, HD) + kKvAlign + kStages * kKv;
+};
 
 template <typename T>
 struct Args {
@@ -82,16 +102,16 @@ struct Args {
   const float* g0;  // (N, 32): the same for key column 0 of row i (its left tap is padding)
   const float* pb;  // (kPbPad + N, 16): row kPbPad + d = (P_h(d) + conv2 bias[h]) * log2(e),
                     // -inf for d < 0
-  int H, N, k_group, v_group;
-  int kv_elems;     // elements of each K/V stage buffer
+  int H, N;
   float scale;      // of the scores: X holds q k^T, W1 and the logits' S term apply it
   int row_block0;   // the launch's first block of 16 query rows
   // Analysis launches (dape_v2_fused_view) only: pass 0 writes each query row's softmax
   // statistics; passes 1 (logits) and 2 (probs) pool the window's entries into its cells.
   int pass, mean;
   int q0, q1, k0, k1, step, rows, cols;
-  float2* stats;    // (B, H, N): (maximum in log2 units, sum of 2^(logit - maximum)) of a
-                    // row: written by the forward (when not null) and by pass 0, read by pass 2
+  float2* stats;    // (B, H, N): (reference m in log2 units, sum of 2^(logit - m)) of a row,
+                    // m within 8 below the row's maximum (the speculative softmax's margin):
+                    // written by the forward (when not null) and by pass 0, read by pass 2
   float* cell_hi;   // (H, rows, cols): maxima (Extreme)
   float* cell_lo;   // minima (Extreme, logits)
   double* cell_sum; // sums (Mean)
