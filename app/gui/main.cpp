@@ -5,7 +5,6 @@
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
-#include <QtCore/QSettings>
 #include <QtCore/QTimer>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QStatusBar>
@@ -90,7 +89,7 @@ int main(int argc, char** argv) {
   const bool restoring = !parser.isSet(screenshotOption);
   const QString runDevice = parser.isSet(deviceOption) || !restoring
                                 ? device
-                                : QSettings().value(QStringLiteral("device"), device).toString();
+                                : attn::ui::MainWindow::savedDevice(device);
   if (precision != QLatin1String("float32") && runDevice != QLatin1String("cuda")) {
     return fail(parser.isSet(deviceOption) || !restoring
                     ? QStringLiteral("--precision %1 runs on CUDA only: add --device cuda")
@@ -116,7 +115,7 @@ int main(int argc, char** argv) {
   }
 
   attn::ui::AttentionViewModel model(std::make_unique<attn::ui::SessionBackend>());
-  model.setDevice(device);
+  model.setDevice(runDevice);  // the device the precision was checked against
   model.setPrecision(precision);
   attn::ui::MainWindow window(&model, resources);
   // Layout, colours, the recent list, device and precision of the last run (--device and

@@ -67,6 +67,10 @@ class MainWindow final : public QMainWindow {
                       BackendFactory backends = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
 
+  /// The device the last run saved (restoreSettings uses it when no device is given), or
+  /// `fallback` when none was saved.
+  static QString savedDevice(const QString& fallback);
+
   /// The primary (last) panel of the main view.
   AttentionMapWidget* mapWidget() const;
   MapPanels* mapPanels() const { return m_panels; }

@@ -202,17 +202,19 @@ void MainWindow::restoreSettings(const QString& device, const QString& precision
 /// Goes through the model's setters, as the Device menu does (the menu follows their signals):
 /// what they refuse stays at the default and comes back as a notice, which is kept to be said
 /// again once the first checkpoint has loaded ("Computing…" would hide it before that).
+QString MainWindow::savedDevice(const QString& fallback) {
+  return QSettings().value(QStringLiteral("device"), fallback).toString();
+}
+
 void MainWindow::restoreDevice(const QString& device, const QString& precision) {
-  const QSettings settings;
   QStringList refused;
   const auto keep = connect(m_model, &AttentionViewModel::notice, this,
                             [&refused](const QString& message) { refused << message; });
-  m_model->setDevice(!device.isEmpty() ? device
-                                       : settings.value(QStringLiteral("device"),
-                                                        m_model->device()).toString());
-  m_model->setPrecision(!precision.isEmpty() ? precision
-                                             : settings.value(QStringLiteral("precision"),
-                                                              m_model->precision()).toString());
+  m_model->setDevice(!device.isEmpty() ? device : savedDevice(m_model->device()));
+  m_model->setPrecision(!precision.isEmpty()
+                            ? precision
+                            : QSettings().value(QStringLiteral("precision"), m_model->precision())
+                                  .toString());
   disconnect(keep);
   m_compare->setDevice(m_model->device(), m_model->precision());  // the Compare tab follows
   if (refused.isEmpty()) return;
