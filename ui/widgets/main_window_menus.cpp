@@ -199,13 +199,13 @@ void MainWindow::restoreSettings(const QString& device, const QString& precision
   m_overviewModeBox->setCurrentIndex(settings.value(QStringLiteral("overview/mode"), 1).toInt());
 }
 
-/// Goes through the model's setters, as the Device menu does (the menu follows their signals):
-/// what they refuse stays at the default and comes back as a notice, which is kept to be said
-/// again once the first checkpoint has loaded ("Computing…" would hide it before that).
 QString MainWindow::savedDevice(const QString& fallback) {
   return QSettings().value(QStringLiteral("device"), fallback).toString();
 }
 
+/// Goes through the model's setters, as the Device menu does (the menu follows their signals):
+/// what they refuse stays at the default and comes back as a notice, which is kept to be said
+/// again once the first checkpoint has loaded ("Computing…" would hide it before that).
 void MainWindow::restoreDevice(const QString& device, const QString& precision) {
   QStringList refused;
   const auto keep = connect(m_model, &AttentionViewModel::notice, this,
