@@ -17,10 +17,11 @@
 //     the hidden column kept in registers in the A-operand layout; conv2 as six products
 //     [16 x 16] x [16 x 16 heads] started from S + P (P is -inf at negative distances: the
 //     tril needs no test); the weights live in registers; logits in
-//     the log2 domain (log2(e) folded into W2 and the tables). On every tile after the first,
-//     each column's probabilities follow its products at once, against the maxima before the
-//     tile (speculative: a tile on which some logit exceeds them by more than 8 runs again
-//     exactly, with the maxima raised by shared-memory atomics); each warp writes its
+//     the log2 domain (log2(e) folded into W2 and the tables). On every tile after the first
+//     (but the edge tiles: key 0, or the halo reaching N), each column's probabilities follow
+//     its products at once, against the maxima before the tile (speculative: a tile on which
+//     some logit exceeds them by more than 8 runs again exactly, with the maxima raised by
+//     shared-memory atomics); each warp writes its
 //     probabilities with 16-byte stores into X's memory, dead by then;
 //  C. P V for every head into float32 accumulators in registers, rescaled as the maxima move.
 // K and V stream in a group of heads at a time by bulk tensor copies (TMA, Hopper) into three

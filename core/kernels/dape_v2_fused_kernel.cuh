@@ -242,21 +242,26 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 
     // B: this warp's output columns [j0 + 8 warp, + 8): hidden columns jp = j0 + 8 warp - 1 + hh
     // (hh < 10) from X columns jp - 1 .. jp + 1, then logits, all with the 16 query rows as M.
-    const bool b_edge = j0 == 0 || j0 + kCols + 1 > i0 || j0 + kCols + 1 >= N;
+    // Edge tiles: hidden columns outside [0, N) (conv2's zero padding) or key column 0 (G0).
+    const bool b_edge = j0 == 0 || j0 + kCols + 1 >= N;
     // Exact mode: the logits into lg (log2 units). Speculative mode (every tile after the first
-    // of a forward or statistics pass): each column's probabilities right after its products,
-    // against the running maxima before the tile (m_ref), packed into pk and summed into psum
-    // (the exponentials overlap the products), and `over` set where a logit exceeds its m_ref
-    // by more than kTau (2^kTau bounds the probabilities: float16's range is safe); then the
-    // tile's maxima need no exchange unless some warp is over, and that tile runs again exact.
+    // of a forward or statistics pass but the edge tiles, so that it compiles without their
+    // selects): each column's probabilities right after its products, against the running
+    // maxima before the tile (m_ref), packed into pk and summed into psum (the exponentials
+    // overlap the products), and `over` set where a probability exceeds 2^kTau (the packed
+    // maxima: float16's range is safe; a value rounded down to 2^kTau passes, harmlessly); then
+    // the tile's maxima need no exchange unless some warp is over, and that tile runs again
+    // exact.
     constexpr float kTau = 8.f;
     float lg[kWc][2][4];
     float m_ref[8], psum[8];
+    uint32_t pmax[2] = {0u, 0u};  // the speculative probabilities' maxima, packed
     uint32_t pk[8][kWc / 2];
     bool over = false;
     bool rescale = true;  // whether a row maximum moved on this tile (the softmax sets it)
     auto stage_b = [&](auto spec_c) {
       constexpr bool kSpec = decltype(spec_c)::value;
+      const bool edge = !kSpec && b_edge;  // the speculative path never runs an edge tile
       uint32_t xw[kWc + 4][4];  // X columns 8 warp + 2 + t (index t)
       uint32_t hid[kWc + 2][2][4];
       // The A fragment [16 rows x 16 channels] of a column, read transposed from X[col][ch][row].
@@ -274,7 +279,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           const int r = g + 8 * rh;
           // Key column 0 starts from G0: a select, no branch (the columns' products overlap).
           const float* gp =
-              Gs + (b_edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd;
+              Gs + (edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd;
 #pragma unroll
           for (int nt = 0; nt < 4; ++nt) {  // straight into the accumulator pairs
             const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
@@ -286,7 +291,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 #pragma unroll
           for (int nt = 0; nt < 4; ++nt) Ops<T>::mma(c[nt], xw[hh + t], w1f[t][nt][0], w1f[t][nt][1]);
         }
-        const bool zero = b_edge && (jp < 0 || jp >= N);  // conv2's zero padding
+        const bool zero = edge && (jp < 0 || jp >= N);  // conv2's zero padding
 #pragma unroll
         for (int ks = 0; ks < 2; ++ks) {
 #pragma unroll
@@ -327,12 +332,12 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
             for (int q = 0; q < 8; ++q) {
               const float x = f[q / 4][q % 4] - m_ref[q];
               const float p = ex2(x);
-              over |= x > kTau;
               psum[q] += p;
               if (cj % 2 == 0) {
                 pk[q][cj / 2] = __float_as_uint(p);  // packed with the next column's
               } else {
                 pk[q][cj / 2] = Ops<T>::pack(__uint_as_float(pk[q][cj / 2]), p);
+                pmax[q / 4] = Ops<T>::max2(pmax[q / 4], pk[q][cj / 2]);
               }
             }
           } else {
@@ -344,12 +349,16 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     };
-    bool exact = pooling || t == 0;
+    bool exact = pooling || t == 0 || b_edge;
     if (!exact) {
       load8(m_ref, m_s + (parity * 32 + lane) * 8);
 #pragma unroll
       for (int q = 0; q < 8; ++q) psum[q] = 0.f;
       stage_b(std::true_type{});
+      {  // over: some probability above 2^kTau (packed: rounding near it is harmless)
+        const uint32_t m2 = Ops<T>::max2(pmax[0], pmax[1]);
+        over = fmaxf(lo_of<T>(m2), hi_of<T>(m2)) > float(1 << int(kTau));
+      }
       // Every warp is past stage B, and whether any is over.
       exact = __syncthreads_or(over) != 0;
     }

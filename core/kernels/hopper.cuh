@@ -33,6 +33,11 @@ struct Ops<__nv_bfloat16> {
     __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
     return *reinterpret_cast<uint32_t*>(&v);
   }
+  /// The larger of each half of two packed pairs.
+  static __device__ __forceinline__ uint32_t max2(uint32_t x, uint32_t y) {
+    const __nv_bfloat162 r = __hmax2(*reinterpret_cast<const __nv_bfloat162*>(&x), *reinterpret_cast<const __nv_bfloat162*>(&y));
+    return *reinterpret_cast<const uint32_t*>(&r);
+  }
   static __device__ __forceinline__ __nv_bfloat16 from(float x) { return __float2bfloat16(x); }
   static __device__ __forceinline__ float to(__nv_bfloat16 x) { return __bfloat162float(x); }
   /// LeakyReLU_0.01 of both halves (max(x, 0.01 x) on the packed pair).
@@ -55,6 +60,11 @@ struct Ops<__half> {
   static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
     __half2 v = __floats2half2_rn(lo, hi);
     return *reinterpret_cast<uint32_t*>(&v);
+  }
+  /// The larger of each half of two packed pairs.
+  static __device__ __forceinline__ uint32_t max2(uint32_t x, uint32_t y) {
+    const __half2 r = __hmax2(*reinterpret_cast<const __half2*>(&x), *reinterpret_cast<const __half2*>(&y));
+    return *reinterpret_cast<const uint32_t*>(&r);
   }
   static __device__ __forceinline__ __half from(float x) { return __float2half_rn(x); }
   static __device__ __forceinline__ float to(__half x) { return __half2float(x); }
