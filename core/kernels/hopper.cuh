@@ -35,7 +35,8 @@ struct Ops<__nv_bfloat16> {
   }
   /// The larger of each half of two packed pairs.
   static __device__ __forceinline__ uint32_t max2(uint32_t x, uint32_t y) {
-    const __nv_bfloat162 r = __hmax2(*reinterpret_cast<const __nv_bfloat162*>(&x), *reinterpret_cast<const __nv_bfloat162*>(&y));
+    const __nv_bfloat162 r = __hmax2(*reinterpret_cast<const __nv_bfloat162*>(&x),
+                                     *reinterpret_cast<const __nv_bfloat162*>(&y));
     return *reinterpret_cast<const uint32_t*>(&r);
   }
   static __device__ __forceinline__ __nv_bfloat16 from(float x) { return __float2bfloat16(x); }
@@ -63,7 +64,8 @@ struct Ops<__half> {
   }
   /// The larger of each half of two packed pairs.
   static __device__ __forceinline__ uint32_t max2(uint32_t x, uint32_t y) {
-    const __half2 r = __hmax2(*reinterpret_cast<const __half2*>(&x), *reinterpret_cast<const __half2*>(&y));
+    const __half2 r =
+        __hmax2(*reinterpret_cast<const __half2*>(&x), *reinterpret_cast<const __half2*>(&y));
     return *reinterpret_cast<const uint32_t*>(&r);
   }
   static __device__ __forceinline__ __half from(float x) { return __float2half_rn(x); }
