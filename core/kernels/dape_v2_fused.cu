@@ -22,7 +22,10 @@
 //     its products at once, against the maxima before the tile (speculative: a tile on which
 //     some logit exceeds them by more than 8 runs again exactly, with the maxima raised by
 //     shared-memory atomics); each warp writes its
-//     probabilities with 16-byte stores into X's memory, dead by then;
+//     probabilities with 16-byte stores into X's memory, dead by then. On those speculative
+//     tiles a warp computes 8 of its 10 hidden columns and takes the two halo columns from its
+//     right neighbour (warp 7: from warp 0 of the tile before) through slots in X's padding
+//     rows, one named barrier per pair of warps;
 //  C. P V for every head into float32 accumulators in registers, rescaled as the maxima move.
 // K and V stream in a group of heads at a time by bulk tensor copies (TMA, Hopper) into three
 // swizzled shared-memory buffers, one mbarrier each, the next two groups' copies in flight

@@ -253,6 +253,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     // the tile's maxima need no exchange unless some warp is over, and that tile runs again
     // exact.
     constexpr float kTau = 8.f;
+    // Where a speculative stage B fills its halo slot and reads its neighbour's (hidden columns).
+    constexpr int kHaloPub = 1, kHaloFetch = kWc;
     float lg[kWc][2][4];
     float m_ref[8], psum[8];
     uint32_t pmax[2] = {0u, 0u};  // the speculative probabilities' maxima, packed
@@ -271,34 +273,60 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       ldsm_x4_trans(xw[1], xbase + kXCol);
 #pragma unroll
       for (int hh = 0; hh < kWc + 2; ++hh) {
-        ldsm_x4_trans(xw[hh + 2], xbase + (hh + 2) * kXCol);
-        const int jp = j0 + 8 * warp - 1 + hh;
-        float c[4][4];
+        // The speculative path computes hidden columns 0 .. 7 and reads 8 and 9 (the halo slots).
+        if (!kSpec || hh < kWc) {
+          ldsm_x4_trans(xw[hh + 2], xbase + (hh + 2) * kXCol);
+          const int jp = j0 + 8 * warp - 1 + hh;
+          float c[4][4];
 #pragma unroll
-        for (int rh = 0; rh < 2; ++rh) {
-          const int r = g + 8 * rh;
-          // Key column 0 starts from G0: a select, no branch (the columns' products overlap).
-          const float* gp =
-              Gs + (edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd;
+          for (int rh = 0; rh < 2; ++rh) {
+            const int r = g + 8 * rh;
+            // Key column 0 starts from G0: a select, no branch (the columns' products overlap).
+            const float* gp =
+                Gs + (edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd;
 #pragma unroll
-          for (int nt = 0; nt < 4; ++nt) {  // straight into the accumulator pairs
-            const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
-            c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
+            for (int nt = 0; nt < 4; ++nt) {  // straight into the accumulator pairs
+              const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
+              c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
+            }
+          }
+#pragma unroll
+          for (int t = 0; t < kTaps; ++t) {
+#pragma unroll
+            for (int nt = 0; nt < 4; ++nt) {
+              Ops<T>::mma(c[nt], xw[hh + t], w1f[t][nt][0], w1f[t][nt][1]);
+            }
+          }
+          const bool zero = edge && (jp < 0 || jp >= N);  // conv2's zero padding
+#pragma unroll
+          for (int ks = 0; ks < 2; ++ks) {
+#pragma unroll
+            for (int p = 0; p < 4; ++p) {  // a0: (g, 2qd), a1: (g + 8, 2qd), a2, a3: + 8 channels
+              const float* cc = c[2 * ks + p / 2];
+              const int o = 2 * (p % 2);
+              hid[hh][ks][p] = zero ? 0u : Ops<T>::leaky2(Ops<T>::pack(cc[o], cc[o + 1]));
+            }
           }
         }
+        // Columns 0 and 1 into this warp's slot: for warp w - 1 (speculative tiles), and warp
+        // 0's for warp 7 of the next tile (every tile: the next may be speculative).
+        if (hh == kHaloPub && (kSpec || warp == 0)) {
+          uint4* sp = halo_piece(Xs, halo_write_slot(warp, t), lane);
 #pragma unroll
-        for (int t = 0; t < kTaps; ++t) {
-#pragma unroll
-          for (int nt = 0; nt < 4; ++nt) Ops<T>::mma(c[nt], xw[hh + t], w1f[t][nt][0], w1f[t][nt][1]);
+          for (int q = 0; q < 4; ++q) {
+            const uint32_t* hq = hid[q / 2][q % 2];
+            sp[q * kHaloPiece] = make_uint4(hq[0], hq[1], hq[2], hq[3]);
+          }
+          if (kSpec && warp > 0) bar_arrive(warp, 64);  // barrier w: warps w - 1 and w
         }
-        const bool zero = edge && (jp < 0 || jp >= N);  // conv2's zero padding
+        if (kSpec && hh == kHaloFetch) {  // columns 8 and 9 from the right neighbour's slot
+          if (warp < kWarps - 1) bar_sync(warp + 1, 64);
+          const uint4* sp = halo_piece(Xs, halo_read_slot(warp, t), lane);
 #pragma unroll
-        for (int ks = 0; ks < 2; ++ks) {
-#pragma unroll
-          for (int p = 0; p < 4; ++p) {  // a0: (g, 2qd), a1: (g + 8, 2qd), a2, a3: + 8 channels
-            const float* cc = c[2 * ks + p / 2];
-            const int o = 2 * (p % 2);
-            hid[hh][ks][p] = zero ? 0u : Ops<T>::leaky2(Ops<T>::pack(cc[o], cc[o + 1]));
+          for (int q = 0; q < 4; ++q) {
+            const uint4 v = sp[q * kHaloPiece];
+            uint32_t* hq = hid[kWc + q / 2][q % 2];
+            hq[0] = v.x, hq[1] = v.y, hq[2] = v.z, hq[3] = v.w;
           }
         }
         if (hh >= 2) {

@@ -49,6 +49,33 @@ constexpr size_t kFixedSmem = 32 +                                      // the m
                                    size_t(kGRows + kRows) * kGS +       // G, G0 rows
                                    size_t(kPbRows + 1) * kPbS);         // Pb rows
 
+// Stage B's halo exchange (speculative tiles): warp w's hidden columns 0 and 1 are warp w - 1's
+// 8 and 9, and warp 0's are warp 7's of the next tile in the walk, so each warp computes 8 of
+// its 10 and reads the other two from a slot that its right neighbour (or, for warp 7, warp 0 of
+// the tile before) filled. Slot b is X's columns 8 b .. 8 b + 7, rows 16 .. 23 of each channel:
+// padding that ldmatrix and stmatrix never touch. Slots 0 and 7 (by tile parity) carry warp 0's
+// columns to the next tile: neither P (from column 8) nor X's carried columns (64 ..) reach them.
+// Slots 1 .. 6 and 8 serve warps 1 .. 7 within a tile (P and the carry may overwrite them after
+// stage B). A lane's 16-byte piece q of a slot: column 8 b + 2 q + lane / 16, channel lane % 16.
+constexpr int kSlotsX = 9;
+static_assert(kXR >= kRows + 8, "the slots live in X's padding rows");
+static_assert(8 * kSlotsX <= kXN, "the slots live in X's columns");
+static_assert(8 * kXCol + size_t(kSlots) * kPHead <= 56 * size_t(kXCol),
+              "P must end before slot 7 (X's columns 56 ..)");
+__device__ __forceinline__ int halo_write_slot(int warp, int t) {
+  return warp == 0 ? (t & 1 ? 7 : 0) : warp < 7 ? warp : 8;
+}
+__device__ __forceinline__ int halo_read_slot(int warp, int t) {
+  return warp == 7 ? (t & 1 ? 0 : 7) : warp + 1 < 7 ? warp + 1 : 8;
+}
+/// This lane's piece 0 of slot `slot`; piece q is kHaloPiece * q on.
+constexpr int kHaloPiece = 2 * kXCol * 2 / 16;
+template <typename T>
+__device__ __forceinline__ uint4* halo_piece(T* Xs, int slot, int lane) {
+  static_assert(sizeof(T) == 2, "16-bit X");
+  return reinterpret_cast<uint4*>(Xs + (8 * slot + lane / 16) * kXCol + (lane % 16) * kXR + kRows);
+}
+
 constexpr size_t kSmemOptin = 232448;  // the shared memory a block may opt in to on sm_90
 
 __host__ __device__ constexpr size_t q_bytes(int H, int head_dim) {

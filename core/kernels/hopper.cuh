@@ -106,6 +106,14 @@ __device__ __forceinline__ void stsm_x2_trans(uint32_t a, uint32_t r0, uint32_t 
                "r"(r0), "r"(r1)
                : "memory");
 }
+// Named barrier `id` (1 .. 15) of `threads` threads: arrive without waiting, or wait. A warp's
+// shared-memory writes before its arrive are visible to the warps past the matching sync.
+__device__ __forceinline__ void bar_arrive(int id, int threads) {
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+__device__ __forceinline__ void bar_sync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
 // 2^x (one MUFU.EX2; 2^-inf = 0).
 __device__ __forceinline__ float ex2(float x) {
   float y;
