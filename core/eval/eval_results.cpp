@@ -3,6 +3,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
@@ -26,6 +31,28 @@ double number(const nlohmann::json& obj, const char* key, const std::string& whe
     throw FormatError(where + ": field '" + path + key + "' must be a number, got " + v.dump());
   }
   return v.get<double>();
+}
+
+/// A whole number of at least `lo` (written as an integer, or as a float with no fraction),
+/// small enough for int64_t; anything else names the field and the value.
+int64_t integer(const nlohmann::json& obj, const char* key, const std::string& where,
+                const std::string& path, int64_t lo) {
+  const auto& v = field(obj, key, where, path);
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u <= uint64_t(std::numeric_limits<int64_t>::max()) && int64_t(u) >= lo) {
+      return int64_t(u);
+    }
+  } else if (v.is_number_integer()) {
+    if (v.get<int64_t>() >= lo) return v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && d >= double(lo) && d <= 9007199254740992.0) {
+      return int64_t(d);
+    }
+  }
+  throw FormatError(where + ": field '" + path + key + "' must be a whole number of at least " +
+                    std::to_string(lo) + ", got " + v.dump());
 }
 
 std::string text(const nlohmann::json& obj, const char* key, const std::string& where,
@@ -66,19 +93,25 @@ EvalResults parse_eval_results(const std::string& json_text, const std::string& 
   if (text(root, "format", path, "") != "attnscope-eval") {
     throw FormatError(path + ": 'format' must be \"attnscope-eval\" (a file of attnscope-cli eval)");
   }
-  const double version = number(root, "format_version", path, "");
+  const int64_t version = integer(root, "format_version", path, "", 1);
   if (version > kReadsVersion) {
-    throw FormatError(path + ": format_version " + std::to_string(int(version)) +
+    throw FormatError(path + ": format_version " + std::to_string(version) +
                       " is newer than this build reads (" + std::to_string(kReadsVersion) +
                       "); update AttnScope");
   }
   EvalResults r;
   r.path = path;
   r.text = text(root, "text", path, "");
-  r.tail = int64_t(number(root, "tail", path, ""));
-  r.windows = int64_t(number(root, "windows", path, ""));
+  r.tail = integer(root, "tail", path, "", 1);
+  r.windows = integer(root, "windows", path, "", 1);
   for (const auto& L : field(root, "lengths", path, "")) {
-    if (!L.is_number_integer()) throw FormatError(path + ": field 'lengths' holds " + L.dump());
+    const bool fits = L.is_number_integer() &&
+                      (!L.is_number_unsigned() ||
+                       L.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
+    if (!fits || L.get<int64_t>() < 1) {
+      throw FormatError(path + ": field 'lengths' holds " + L.dump() +
+                        " (lengths are whole numbers of at least 1)");
+    }
     r.lengths.push_back(L.get<int64_t>());
   }
   const auto& cks = field(root, "checkpoints", path, "");
@@ -90,14 +123,14 @@ EvalResults parse_eval_results(const std::string& json_text, const std::string& 
     curve.name = text(ck, "name", path, cp);
     curve.variant = text(ck, "variant", path, cp);
     curve.position = text(ck, "position", path, cp);
-    curve.train_len = int64_t(number(ck, "train_len", path, cp));
+    curve.train_len = integer(ck, "train_len", path, cp, 1);
     const auto& results = field(ck, "results", path, cp);
     for (size_t i = 0; i < results.size(); ++i) {
       const std::string rp = cp + "results[" + std::to_string(i) + "].";
       const auto& x = results[i];
       EvalPoint p;
-      p.length = int64_t(number(x, "length", path, rp));
-      p.windows = int64_t(number(x, "windows", path, rp));
+      p.length = integer(x, "length", path, rp, 1);
+      p.windows = integer(x, "windows", path, rp, 1);
       p.ppl_tail = number(x, "ppl_tail", path, rp);
       p.ppl_window = number(x, "ppl_window", path, rp);
       p.ppl_tail_sd = number(field(x, "tail_ppl", path, rp), "sd", path, rp + "tail_ppl.");

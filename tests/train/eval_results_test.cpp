@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The results reader: a file made from evaluate_length's JSON reads back with the same numbers;
-// a newer version, a missing field and a wrong type are errors that name them.
+// a newer version, a missing field, a wrong type and a count out of range are errors that name
+// them.
 #include <filesystem>
+#include <limits>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -76,6 +78,34 @@ TEST_F(EvalResultsFile, ErrorsNameVersionAndField) {
   j = root_;
   j["format"] = "attnscope-trace";
   EXPECT_NE(error_for(j).find("attnscope-eval"), std::string::npos);
+}
+
+// Counts and lengths are whole numbers: a huge, fractional or negative one (a fuzzer found
+// 2.2e78 as `tail`, which no integer holds) is an error that names the field, not a cast.
+TEST_F(EvalResultsFile, CountsOutOfRangeAreErrorsNamingTheField) {
+  auto j = root_;
+  j["tail"] = 2.2e78;
+  EXPECT_NE(error_for(j).find("'tail' must be a whole number of at least 1"), std::string::npos)
+      << error_for(j);
+  j = root_;
+  j["windows"] = -3;
+  EXPECT_NE(error_for(j).find("'windows'"), std::string::npos) << error_for(j);
+  j = root_;
+  j["format_version"] = 1e300;
+  EXPECT_NE(error_for(j).find("'format_version'"), std::string::npos) << error_for(j);
+  j = root_;
+  j["checkpoints"][0]["results"][0]["length"] = 1.5;
+  EXPECT_NE(error_for(j).find("checkpoints[0].results[0].length"), std::string::npos)
+      << error_for(j);
+  j = root_;
+  j["checkpoints"][0]["train_len"] = std::numeric_limits<uint64_t>::max();
+  EXPECT_NE(error_for(j).find("checkpoints[0].train_len"), std::string::npos) << error_for(j);
+  j = root_;
+  j["lengths"] = {32, -1};
+  EXPECT_NE(error_for(j).find("'lengths' holds -1"), std::string::npos) << error_for(j);
+  j = root_;
+  j["tail"] = 256.0;  // a whole number written as a float still reads
+  EXPECT_EQ(error_for(j), "");
 }
 
 }  // namespace
