@@ -33,26 +33,35 @@ double number(const nlohmann::json& obj, const char* key, const std::string& whe
   return v.get<double>();
 }
 
-/// A whole number of at least `lo` (written as an integer, or as a float with no fraction),
-/// small enough for int64_t; anything else names the field and the value.
+/// Whether v is a whole number of at least `lo` (written as an integer, or as a float with no
+/// fraction) small enough for int64_t; if so, its value in *out.
+bool whole_number(const nlohmann::json& v, int64_t lo, int64_t* out) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > uint64_t(std::numeric_limits<int64_t>::max())) return false;
+    *out = int64_t(u);
+  } else if (v.is_number_integer()) {
+    *out = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9007199254740992.0) return false;
+    *out = int64_t(d);
+  } else {
+    return false;
+  }
+  return *out >= lo;
+}
+
+/// Field `key` as a whole number of at least `lo`; anything else names the field and the value.
 int64_t integer(const nlohmann::json& obj, const char* key, const std::string& where,
                 const std::string& path, int64_t lo) {
   const auto& v = field(obj, key, where, path);
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    if (u <= uint64_t(std::numeric_limits<int64_t>::max()) && int64_t(u) >= lo) {
-      return int64_t(u);
-    }
-  } else if (v.is_number_integer()) {
-    if (v.get<int64_t>() >= lo) return v.get<int64_t>();
-  } else if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && d >= double(lo) && d <= 9007199254740992.0) {
-      return int64_t(d);
-    }
+  int64_t x = 0;
+  if (!whole_number(v, lo, &x)) {
+    throw FormatError(where + ": field '" + path + key + "' must be a whole number of at least " +
+                      std::to_string(lo) + ", got " + v.dump());
   }
-  throw FormatError(where + ": field '" + path + key + "' must be a whole number of at least " +
-                    std::to_string(lo) + ", got " + v.dump());
+  return x;
 }
 
 std::string text(const nlohmann::json& obj, const char* key, const std::string& where,
@@ -105,14 +114,12 @@ EvalResults parse_eval_results(const std::string& json_text, const std::string& 
   r.tail = integer(root, "tail", path, "", 1);
   r.windows = integer(root, "windows", path, "", 1);
   for (const auto& L : field(root, "lengths", path, "")) {
-    const bool fits = L.is_number_integer() &&
-                      (!L.is_number_unsigned() ||
-                       L.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
-    if (!fits || L.get<int64_t>() < 1) {
+    int64_t length = 0;
+    if (!whole_number(L, 1, &length)) {
       throw FormatError(path + ": field 'lengths' holds " + L.dump() +
                         " (lengths are whole numbers of at least 1)");
     }
-    r.lengths.push_back(L.get<int64_t>());
+    r.lengths.push_back(length);
   }
   const auto& cks = field(root, "checkpoints", path, "");
   if (!cks.is_array()) throw FormatError(path + ": field 'checkpoints' must be a list");
