@@ -62,11 +62,12 @@ static_assert(kXR >= kRows + 8, "the slots live in X's padding rows");
 static_assert(8 * kSlotsX <= kXN, "the slots live in X's columns");
 static_assert(8 * kXCol + size_t(kSlots) * kPHead <= 56 * size_t(kXCol),
               "P must end before slot 7 (X's columns 56 ..)");
-__device__ __forceinline__ int halo_write_slot(int warp, int t) {
-  return warp == 0 ? (t & 1 ? 7 : 0) : warp < 7 ? warp : 8;
+__host__ __device__ constexpr int halo_write_slot(int warp, int t) {
+  return warp == 0 ? (t & 1 ? 7 : 0) : warp < kWarps - 1 ? warp : 8;
 }
-__device__ __forceinline__ int halo_read_slot(int warp, int t) {
-  return warp == 7 ? (t & 1 ? 0 : 7) : warp + 1 < 7 ? warp + 1 : 8;
+/// The slot warp w reads on tile t: the one its right neighbour fills, or warp 0 on tile t - 1.
+__host__ __device__ constexpr int halo_read_slot(int warp, int t) {
+  return warp == kWarps - 1 ? halo_write_slot(0, t - 1) : halo_write_slot(warp + 1, t);
 }
 /// This lane's piece 0 of slot `slot`; piece q is kHaloPiece * q on.
 constexpr int kHaloPiece = 2 * kXCol * 2 / 16;
