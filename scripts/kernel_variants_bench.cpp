@@ -4,19 +4,23 @@
 // the float64 reference over small shapes in bfloat16 and float16 (the kernel tests' bounds,
 // 1e-2 and 2e-3), then the median of 20 CUDA-event timings at N = 8192 and 16384 after
 // warm-up, L2 flushed before each. B = 1 for the timings, H = 12, head_dim 64, Kerple-like bias,
-// parameters at PyTorch's default scale as in tests/kernels.
-#include "core/kernels/dape_v2_fused.h"
-
+// parameters at PyTorch's default scale as in tests/kernels. A second argument "bf16p" passes
+// the four convolution parameters in bfloat16, as a bfloat16 layer does (dape_fused_bench).
 #include <ATen/cuda/CUDAContext.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
+
+#include "core/kernels/dape_v2_fused.h"
 
 using namespace attn;
 
 int main(int argc, char** argv) {
   const char* name = argc > 1 ? argv[1] : "?";
+  const bool bf16_params = argc > 2 && std::string(argv[2]) == "bf16p";
   torch::manual_seed(0);
   const int64_t H = 12, D = 32, HD = 64, NMAX = 16384;
   const auto dev = torch::Device(torch::kCUDA);
@@ -29,6 +33,11 @@ int main(int argc, char** argv) {
   p.conv1_bias = uniform({D}, 3.0 * 2 * H);
   p.conv2_weight = uniform({H, D, 1, 3}, 3.0 * D);
   p.conv2_bias = uniform({H}, 3.0 * D);
+  if (bf16_params) {
+    for (auto* w : {&p.conv1_weight, &p.conv1_bias, &p.conv2_weight, &p.conv2_bias}) {
+      *w = w->to(torch::kBFloat16);
+    }
+  }
   auto d = torch::arange(NMAX, f32).unsqueeze(0);
   auto r = torch::linspace(0.5, 2.0, H, f32).unsqueeze(1);
   p.bias_by_distance = (-r * torch::log1p(d * 0.3)).contiguous();  // Kerple-like
@@ -50,8 +59,8 @@ int main(int argc, char** argv) {
     }
   }
   auto flush = torch::empty({256 << 20}, torch::TensorOptions().dtype(torch::kUInt8).device(dev));
-  std::printf("%-10s relerr bf16 %.2e fp16 %.2e %s |", name, worst[0], worst[1],
-              worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
+  std::printf("%-10s%s relerr bf16 %.2e fp16 %.2e %s |", name, bf16_params ? " bf16p" : "",
+              worst[0], worst[1], worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
   for (int64_t N : {8192, 16384}) {
     auto o = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
     auto q = torch::randn({1, H, N, HD}, o), k = torch::randn({1, H, N, HD}, o),

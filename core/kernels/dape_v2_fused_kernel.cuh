@@ -243,18 +243,19 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     // B: this warp's output columns [j0 + 8 warp, + 8): hidden columns jp = j0 + 8 warp - 1 + hh
     // (hh < 10) from X columns jp - 1 .. jp + 1, then logits, all with the 16 query rows as M.
     // Edge tiles: hidden columns outside [0, N) (conv2's zero padding) or key column 0 (G0).
-    const bool b_edge = j0 == 0 || j0 + kCols + 1 >= N;
+    const bool b_end = j0 + kCols + 1 >= N, b_edge = j0 == 0 || b_end;
     // Exact mode: the logits into lg (log2 units). Speculative mode (every tile after the first
-    // of a forward or statistics pass but the edge tiles, so that it compiles without their
-    // selects): each column's probabilities right after its products, against the running
-    // maxima before the tile (m_ref), packed into pk and summed into psum (the exponentials
-    // overlap the products), and `over` set where a probability exceeds 2^kTau (the packed
-    // maxima: float16's range is safe; a value rounded down to 2^kTau passes, harmlessly); then
-    // the tile's maxima need no exchange unless some warp is over, and that tile runs again
-    // exact.
+    // of a forward or statistics pass but the tiles near N, b_end, so that it compiles without
+    // their selects; on the tile at key 0 only warp 0's hidden columns 0 and 1, keys -1 and 0,
+    // are edge columns: two selects fixed at compile time): each column's probabilities right
+    // after its products, against the running maxima before the tile (m_ref), packed into pk
+    // and summed into psum (the exponentials overlap the products), and `over` set where a
+    // probability exceeds 2^kTau (the packed maxima: float16's range is safe; a value rounded
+    // down to 2^kTau passes, harmlessly); then the tile's maxima need no exchange unless some
+    // warp is over, and that tile runs again exact.
     constexpr float kTau = 8.f;
     // Where a speculative stage B fills its halo slot and reads its neighbour's (hidden columns).
-    constexpr int kHaloPub = 1, kHaloFetch = kWc;
+    constexpr int kHaloPub = 4, kHaloFetch = 6;
     float lg[kWc][2][4];
     float m_ref[8], psum[8];
     uint32_t pmax[2] = {0u, 0u};  // the speculative probabilities' maxima, packed
@@ -263,7 +264,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     bool rescale = true;  // whether a row maximum moved on this tile (the softmax sets it)
     auto stage_b = [&](auto spec_c) {
       constexpr bool kSpec = decltype(spec_c)::value;
-      const bool edge = !kSpec && b_edge;  // the speculative path never runs an edge tile
+      const bool edge = !kSpec && b_edge;
+      const bool key0_w0 = kSpec && j0 == 0 && warp == 0;  // speculative, at key 0: warp 0
       uint32_t xw[kWc + 4][4];  // X columns 8 warp + 2 + t (index t)
       uint32_t hid[kWc + 2][2][4];
       // The A fragment [16 rows x 16 channels] of a column, read transposed from X[col][ch][row].
@@ -282,8 +284,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           for (int rh = 0; rh < 2; ++rh) {
             const int r = g + 8 * rh;
             // Key column 0 starts from G0: a select, no branch (the columns' products overlap).
-            const float* gp =
-                Gs + (edge && jp == 0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd;
+            const bool at0 = kSpec ? hh == 1 && key0_w0 : edge && jp == 0;
+            const float* gp = Gs + (at0 ? kGRows + r : r - 8 * warp + 65 - hh) * kGS + 2 * qd;
 #pragma unroll
             for (int nt = 0; nt < 4; ++nt) {  // straight into the accumulator pairs
               const float2 u = *reinterpret_cast<const float2*>(gp + 8 * nt);
@@ -297,7 +299,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
               Ops<T>::mma(c[nt], xw[hh + t], w1f[t][nt][0], w1f[t][nt][1]);
             }
           }
-          const bool zero = edge && (jp < 0 || jp >= N);  // conv2's zero padding
+          // conv2's zero padding
+          const bool zero = kSpec ? hh == 0 && key0_w0 : edge && (jp < 0 || jp >= N);
 #pragma unroll
           for (int ks = 0; ks < 2; ++ks) {
 #pragma unroll
@@ -377,7 +380,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         }
       }
     };
-    bool exact = pooling || t == 0 || b_edge;
+    bool exact = pooling || t == 0 || b_end;
     if (!exact) {
       load8(m_ref, m_s + (parity * 32 + lane) * 8);
 #pragma unroll
