@@ -6,15 +6,14 @@
 // warm-up, L2 flushed before each. B = 1 for the timings, H = 12, head_dim 64, Kerple-like bias,
 // parameters at PyTorch's default scale as in tests/kernels. A second argument "bf16p" passes
 // the four convolution parameters in bfloat16, as a bfloat16 layer does (dape_fused_bench).
-#include <ATen/cuda/CUDAContext.h>
+#include "core/kernels/dape_v2_fused.h"
 
+#include <ATen/cuda/CUDAContext.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include "core/kernels/dape_v2_fused.h"
 
 using namespace attn;
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The per-call tables of the fused DAPE V2 kernel (dape_v2_fused_tables.h).
+#include "core/kernels/dape_v2_fused_tables.h"
+
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
 #include <cmath>
 
-#include "core/kernels/dape_v2_fused_tables.h"
 #include "core/kernels/hopper.cuh"
 
 namespace attn::dape_v2_fused_detail {
