@@ -93,13 +93,8 @@ __global__ void tables_kernel(const TableArgs<T, W> t) {
         h < t.H ? float((P(h, row) + wd(t.b2[h])) * kLog2e) : 0.f;
   }
 }
-template <typename T, typename W>
-void launch_tables(const TableArgs<T, W>& a, int64_t N) {
-  constexpr int kRowsPerBlock = 8;
-  tables_kernel<T, W><<<unsigned((N + 1 + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock,
-                        0, at::cuda::getCurrentCUDAStream()>>>(a);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-}
+
+/// Fills t's tables by tables_kernel, with the parameters read as W.
 template <typename T, typename W>
 void fill_tables(const Tables& t, const DapeV2FusedParams& p, const torch::Tensor& table,
                  const torch::Tensor& w1, const torch::Tensor& b1, const torch::Tensor& w2,
@@ -121,7 +116,10 @@ void fill_tables(const Tables& t, const DapeV2FusedParams& p, const torch::Tenso
   a.pb = t.pb.data_ptr<float>();
   a.w1p = reinterpret_cast<T*>(t.w1.data_ptr());
   a.w2p = reinterpret_cast<T*>(t.w2.data_ptr());
-  launch_tables(a, N);
+  constexpr int kRowsPerBlock = 8;
+  tables_kernel<T, W><<<unsigned((N + 1 + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock,
+                        0, at::cuda::getCurrentCUDAStream()>>>(a);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 template <typename T>
 Tables make_tables_as(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::ScalarType dtype,
