@@ -18,7 +18,7 @@
 //     [16 x 16] x [16 x 16 heads] started from S + P (P is -inf at negative distances: the
 //     tril needs no test); the weights live in registers; logits in
 //     the log2 domain (log2(e) folded into W2 and the tables). On every tile after the first
-//     (but the edge tiles: key 0, or the halo reaching N), each column's probabilities follow
+//     (but the tiles whose halo reaches N), each column's probabilities follow
 //     its products at once, against the maxima before the tile (speculative: a tile on which
 //     some logit exceeds them by more than 8 runs again exactly, with the maxima raised by
 //     shared-memory atomics); each warp writes its
