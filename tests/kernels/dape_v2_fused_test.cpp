@@ -82,18 +82,30 @@ std::string describe(const Shape& s, torch::Dtype dtype) {
   return os.str();
 }
 
-/// Runs the kernel on a NaN-filled output and compares with the float64 reference.
-void check(const Shape& s, torch::Dtype dtype, uint64_t seed) {
-  SCOPED_TRACE(describe(s, dtype));
+struct Inputs {
+  torch::Tensor q, k, v;
+  DapeV2FusedParams p;
+};
+
+/// Random q, k, v of shape s in dtype on the GPU and random parameters (seeded).
+Inputs random_inputs(const Shape& s, torch::Dtype dtype, uint64_t seed) {
   torch::manual_seed(seed);
   const torch::Device dev(torch::kCUDA);
   auto opts = torch::TensorOptions().dtype(dtype).device(dev);
-  auto q = torch::randn({s.B, s.H, s.N, s.head_dim}, opts) * 1.5;
-  auto k = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
-  auto v = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
-  auto p = random_params(s.H, s.D, s.pe, s.N, s.head_dim, dev);
+  Inputs in;
+  in.q = torch::randn({s.B, s.H, s.N, s.head_dim}, opts) * 1.5;
+  in.k = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
+  in.v = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
+  in.p = random_params(s.H, s.D, s.pe, s.N, s.head_dim, dev);
+  return in;
+}
+
+/// Runs the kernel on a NaN-filled output and compares with the float64 reference.
+void check(const Shape& s, torch::Dtype dtype, uint64_t seed) {
+  SCOPED_TRACE(describe(s, dtype));
+  const auto [q, k, v, p] = random_inputs(s, dtype, seed);
   auto out = torch::full({s.B, s.H, s.N, s.head_dim}, std::numeric_limits<double>::quiet_NaN(),
-                         opts);
+                         q.options());
   ASSERT_TRUE(dape_v2_fused_supported(q, k, v, p))
       << dape_v2_fused_unsupported_reason(q, k, v, p);
   dape_v2_fused_out(out, q, k, v, p);
@@ -143,16 +155,10 @@ TEST_P(Fused, OddLengthsBatchesAndNarrowWidthsMatchTheReference) {
 // core/kernels/NOTES.md, v22) would show as runs that differ. Many tiles a row block, and
 // blocks of every tile count, each shape run 40 times.
 TEST_P(Fused, RepeatedRunsAreBitwiseEqual) {
-  const torch::Device dev(torch::kCUDA);
   for (const Shape& s : {Shape{1, 12, 2000, 64, 32, "kerple"}, Shape{2, 8, 1100, 32, 32, "alibi"},
                          Shape{1, 16, 700, 128, 32, "nope"}}) {
     SCOPED_TRACE(describe(s, GetParam()));
-    torch::manual_seed(600);
-    auto opts = torch::TensorOptions().dtype(GetParam()).device(dev);
-    auto q = torch::randn({s.B, s.H, s.N, s.head_dim}, opts) * 1.5;
-    auto k = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
-    auto v = torch::randn({s.B, s.H, s.N, s.head_dim}, opts);
-    auto p = random_params(s.H, s.D, s.pe, s.N, s.head_dim, dev);
+    const auto [q, k, v, p] = random_inputs(s, GetParam(), 600);
     const auto first = dape_v2_fused(q, k, v, p);
     int differing = 0;
     for (int run = 1; run < 40; ++run) differing += !torch::equal(dape_v2_fused(q, k, v, p), first);
