@@ -6,14 +6,24 @@
 // warm-up, L2 flushed before each. B = 1 for the timings, H = 12, head_dim 64, Kerple-like bias,
 // parameters at PyTorch's default scale as in tests/kernels. A second argument "bf16p" passes
 // the four convolution parameters in bfloat16, as a bfloat16 layer does (dape_fused_bench).
+// ATTN_QUICK=1: N = 8192 only, median of 40, no error check (many rounds of variants whose
+// difference is under the timings' steps). ATTN_DIAG=1: afterwards at N = 8192, the call timed
+// with 2 M cycles of GPU sleep before the start event too (host work of the call hidden), the
+// host's enqueue time, and the per-call tables alone.
 #include "core/kernels/dape_v2_fused.h"
 
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/Sleep.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "core/kernels/dape_v2_fused_tables.h"
 
 using namespace attn;
 
@@ -42,7 +52,9 @@ int main(int argc, char** argv) {
   p.bias_by_distance = (-r * torch::log1p(d * 0.3)).contiguous();  // Kerple-like
   p.scale = 1.0 / 8.0;
   double worst[2] = {0, 0};
+  const bool quick = std::getenv("ATTN_QUICK") != nullptr;  // N = 8192 only, no error check
   for (auto dt : {torch::kBFloat16, torch::kHalf}) {
+    if (quick) break;
     for (int64_t N : {1, 17, 77, 300, 1100}) {
       for (int64_t B : {1, 2}) {
         auto o = torch::TensorOptions().dtype(dt).device(dev);
@@ -58,9 +70,14 @@ int main(int argc, char** argv) {
     }
   }
   auto flush = torch::empty({256 << 20}, torch::TensorOptions().dtype(torch::kUInt8).device(dev));
-  std::printf("%-10s%s relerr bf16 %.2e fp16 %.2e %s |", name, bf16_params ? " bf16p" : "",
-              worst[0], worst[1], worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
+  if (quick) {
+    std::printf("%-10s%s relerr not checked (ATTN_QUICK) |", name, bf16_params ? " bf16p" : "");
+  } else {
+    std::printf("%-10s%s relerr bf16 %.2e fp16 %.2e %s |", name, bf16_params ? " bf16p" : "",
+                worst[0], worst[1], worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
+  }
   for (int64_t N : {8192, 16384}) {
+    if (quick && N != 8192) continue;
     auto o = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
     auto q = torch::randn({1, H, N, HD}, o), k = torch::randn({1, H, N, HD}, o),
          v = torch::randn({1, H, N, HD}, o);
@@ -70,7 +87,7 @@ int main(int argc, char** argv) {
     cudaEvent_t a, b;
     cudaEventCreate(&a);
     cudaEventCreate(&b);
-    for (int rep = 0; rep < 23; ++rep) {
+    for (int rep = 0; rep < (quick ? 43 : 23); ++rep) {
       flush.zero_();
       cudaEventRecord(a, stream);
       dape_v2_fused_out(out, q, k, v, p);
@@ -84,5 +101,44 @@ int main(int argc, char** argv) {
     std::printf(" N=%lld %.3f ms (min %.3f)", (long long)N, ms[ms.size() / 2], ms[0]);
   }
   std::printf("\n");
+  if (std::getenv("ATTN_DIAG") != nullptr) {
+    // Diagnostics at N = 8192: the call timed as above, then with 2M cycles of GPU sleep before
+    // the start event (any host work of the call hidden), the host's enqueue time of one call,
+    // and the tables alone.
+    const int64_t N = 8192;
+    auto o = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
+    auto q = torch::randn({1, H, N, HD}, o), k = torch::randn({1, H, N, HD}, o),
+         v = torch::randn({1, H, N, HD}, o);
+    auto out = torch::empty_like(q);
+    auto stream = at::cuda::getCurrentCUDAStream();
+    cudaEvent_t a, b;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    auto timed = [&](auto fn, bool slack, std::vector<float>& ms, std::vector<double>& host) {
+      for (int rep = 0; rep < 23; ++rep) {
+        flush.zero_();
+        if (slack) at::cuda::sleep(2000000);
+        cudaEventRecord(a, stream);
+        const auto h0 = std::chrono::steady_clock::now();
+        fn();
+        const auto h1 = std::chrono::steady_clock::now();
+        cudaEventRecord(b, stream);
+        cudaEventSynchronize(b);
+        float t = 0;
+        cudaEventElapsedTime(&t, a, b);
+        if (rep >= 3) ms.push_back(t), host.push_back(std::chrono::duration<double, std::micro>(h1 - h0).count());
+      }
+      std::sort(ms.begin(), ms.end());
+      std::sort(host.begin(), host.end());
+    };
+    for (int slack = 0; slack < 2; ++slack) {
+      std::vector<float> ms, mt;
+      std::vector<double> host, ht;
+      timed([&] { dape_v2_fused_out(out, q, k, v, p); }, slack, ms, host);
+      timed([&] { (void)dape_v2_fused_detail::make_tables(p, H, N, torch::kBFloat16, dev); }, slack, mt, ht);
+      std::printf("DIAG %-8s slack %d: call %.4f ms (min %.4f), host enqueue %.1f us; tables alone %.4f ms, host %.1f us\n",
+                  name, slack, ms[ms.size() / 2], ms[0], host[host.size() / 2], mt[mt.size() / 2], ht[ht.size() / 2]);
+    }
+  }
   return 0;
 }

@@ -32,6 +32,9 @@
 // while the current one is used. The groups are fixed per kernel (Plan, from the shared
 // memory of sm_90), so the steps unroll; stage A's groups need no barrier between them (the X
 // barrier issues the V groups' copies).
+// The per-call tables (dape_v2_fused_tables.cu) come from a small kernel just before; the forward
+// is launched as its programmatic dependent, so its blocks load Q and issue the first K copies
+// while the tables are finished, and wait for them (griddepcontrol.wait) before the weights.
 #include "core/kernels/dape_v2_fused.h"
 
 #include <ATen/cuda/CUDAContext.h>
@@ -114,13 +117,23 @@ struct Launch {
         cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   }
 
-  /// Row blocks [block0, block0 + blocks) of each of B sequences.
-  void run(int64_t block0, int64_t blocks, int64_t B) {
+  /// Row blocks [block0, block0 + blocks) of each of B sequences; `early`: the blocks may start
+  /// while the kernel before them (the tables) still runs, and wait for it before reading them.
+  void run(int64_t block0, int64_t blocks, int64_t B, bool early = false) {
     a.row_block0 = int(block0);
     const dim3 grid{unsigned(blocks), unsigned(B)};
     void* params[] = {&a};
-    C10_CUDA_CHECK(cudaLaunchKernel(fn, grid, dim3(kThreads), params, smem,
-                                    at::cuda::getCurrentCUDAStream()));
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(kThreads);
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = at::cuda::getCurrentCUDAStream();
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = early ? 1 : 0;
+    C10_CUDA_CHECK(cudaLaunchKernelExC(&cfg, fn, params));
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
 };
@@ -132,7 +145,7 @@ void launch(torch::Tensor& out, const torch::Tensor& q, const torch::Tensor& k,
   Launch<T> l(q, k, v, t, H, N, HD, scale, false);
   l.a.out = reinterpret_cast<T*>(out.data_ptr());
   if (stats.defined()) l.a.stats = reinterpret_cast<float2*>(stats.data_ptr<float>());
-  l.run(0, (N + kRows - 1) / kRows, B);
+  l.run(0, (N + kRows - 1) / kRows, B, true);
 }
 
 /// The passes of dape_v2_fused_view into the cells' accumulators.

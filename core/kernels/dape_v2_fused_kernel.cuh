@@ -51,30 +51,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   for (int e = tid; e < kXN * kXCol / 2; e += kThreads) {
     reinterpret_cast<uint32_t*>(Xs)[e] = 0u;
   }
-  // The convolution weights as mma B fragments, in registers for the whole kernel.
-  uint32_t w1f[kTaps][4][2], w2f[kTaps][2][2][2];
-  {
-    const uint32_t* w1 = reinterpret_cast<const uint32_t*>(a.w1);
-    const uint32_t* w2 = reinterpret_cast<const uint32_t*>(a.w2);
-#pragma unroll
-    for (int t = 0; t < kTaps; ++t) {
-#pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
-        const int base = ((t * kWidth + 8 * nt + g) * kSlots + 2 * qd) / 2;
-        w1f[t][nt][0] = w1[base];
-        w1f[t][nt][1] = w1[base + 4];
-      }
-#pragma unroll
-      for (int ks = 0; ks < 2; ++ks) {
-#pragma unroll
-        for (int nt = 0; nt < 2; ++nt) {
-          const int base = ((t * kSlots + 8 * nt + g) * kWidth + 16 * ks + 2 * qd) / 2;
-          w2f[t][ks][nt][0] = w2[base];
-          w2f[t][ks][nt][1] = w2[base + 4];
-        }
-      }
-    }
-  }
+  uint32_t w1f[kTaps][4][2], w2f[kTaps][2][2][2];  // the weights (below, after the wait)
   load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
   asm volatile("cp.async.commit_group;\n" ::: "memory");
   if (tid == 0) {
@@ -208,10 +185,38 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
   }
 
+  issue_upto(0, j_last);  // the first kStages steps: every buffer is free
+  // Nothing above reads the tables kernel's output (the view passes' statistics come from an
+  // earlier launch, and those passes launch normally). The forward is launched as the tables
+  // kernel's programmatic dependent (Launch::run), so this block may have started while that
+  // kernel runs: it waits here before the weights and tables.
+  grid_dependency_wait();
+  // The convolution weights as mma B fragments, in registers for the whole kernel.
+  {
+    const uint32_t* w1 = reinterpret_cast<const uint32_t*>(a.w1);
+    const uint32_t* w2 = reinterpret_cast<const uint32_t*>(a.w2);
+#pragma unroll
+    for (int t = 0; t < kTaps; ++t) {
+#pragma unroll
+      for (int nt = 0; nt < 4; ++nt) {
+        const int base = ((t * kWidth + 8 * nt + g) * kSlots + 2 * qd) / 2;
+        w1f[t][nt][0] = w1[base];
+        w1f[t][nt][1] = w1[base + 4];
+      }
+#pragma unroll
+      for (int ks = 0; ks < 2; ++ks) {
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+          const int base = ((t * kSlots + 8 * nt + g) * kWidth + 16 * ks + 2 * qd) / 2;
+          w2f[t][ks][nt][0] = w2[base];
+          w2f[t][ks][nt][1] = w2[base + 4];
+        }
+      }
+    }
+  }
   // G0 of the block's rows (key column 0's start) into G's rows kGRows .. kGRows + 15.
   load_table<kWidth, kGS>(Gs + kGRows * kGS, a.g0, kRows, i0, 0, N - 1);
   if (tiles > 0) load_tables(j_last);
-  issue_upto(0, j_last);  // the first kStages steps: every buffer is free
   // Q has landed (the older group); the first step's barrier shows it to every thread.
   asm volatile("cp.async.wait_group 1;\n" ::: "memory");
   for (int t = 0; t < tiles; ++t) {

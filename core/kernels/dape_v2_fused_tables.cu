@@ -37,60 +37,78 @@ struct TableArgs {
   T* w2p;  // (3, 16, 32) as Args::w2
 };
 
-/// One thread per (row, column s): in float64,
-///   G[col][c]  = b1[c] + sum_{h, tap} W1[c][H + h][tap] P_h(col - tap),  col in [0, N]
-///                (row d + 1 of the kernel's table: distance d = col - 1 >= -1; P_h(< 0) = 0, the
+constexpr int kTableRows = 32;      // rows of G a block of the tables kernel fills
+constexpr int kTableThreads = 256;  // 8 warps: a warp's lanes are the 32 hidden channels
+constexpr int kPacked = 2 * kTaps * kWidth * kSlots + kPbPad * kSlots;  // w1p, w2p, Pb's -inf
+
+/// In float64, for the rows `row` in [0, N] (kTableRows a block),
+///   G[row][c]  = b1[c] + sum_{h, tap} W1[c][H + h][tap] P_h(row - tap)
+///                (row d + 1 of the kernel's table: distance d = row - 1 >= -1; P_h(< 0) = 0, the
 ///                tril, and P_h(>= N) = 0, never read),
 ///   G0[i][c]   = G[i + 1][c] - sum_h W1[c][H + h][0] P_h(i + 1)   (key column 0: its left tap
 ///                is the zero padding),
-///   Pb[kPbPad + i][h] = (P_h(i) + b2[h]) log2(e)  (block 0 writes rows 0 .. kPbPad - 1,
-///                -inf);
-/// and block 0 also packs the weights (zero-padded; W2 times log2(e)).
+///   Pb[kPbPad + i][h] = (P_h(i) + b2[h]) log2(e);
+/// and, spread over the first blocks (one element a thread), the packed weights (zero-padded;
+/// W1 times the scale, W2 times log2(e)) and Pb's -inf rows 0 .. kPbPad - 1. Every global
+/// load is issued before the arithmetic: the block's weights and bias values go through shared
+/// memory, so the kernel's time is about one round trip of loads.
 template <typename T, typename W>
-__global__ void tables_kernel(const TableArgs<T, W> t) {
+__global__ void __launch_bounds__(kTableThreads) tables_kernel(const TableArgs<T, W> t) {
   constexpr double kLog2e = 1.4426950408889634;
-  if (blockIdx.x == 0) {
-    for (int e = threadIdx.x; e < kTaps * kWidth * kSlots; e += blockDim.x) {
-      const int tap = e / (kWidth * kSlots), r = e % (kWidth * kSlots);
-      const int c1 = r / kSlots, h1 = r % kSlots;  // w1p[tap][c1][h1]: score channel h1
-      t.w1p[e] = Ops<T>::from(
+  __shared__ double ws[kSlots * kTaps][kWidth];  // W1's bias channels: [h][tap][c]
+  __shared__ double ps[kSlots][kTableRows + 2];   // P_h(row0 - 2 + k)
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  hopper::launch_dependents();  // the forward's blocks may start: they wait before the tables
+#endif
+  const int tid = threadIdx.x, row0 = blockIdx.x * kTableRows;
+  const bool bias = t.table != nullptr;
+  for (int x = blockIdx.x * kTableThreads + tid; x < kPacked; x += gridDim.x * kTableThreads) {
+    const int r = x % (kWidth * kSlots), tap = (x / (kWidth * kSlots)) % kTaps;
+    if (x < kTaps * kWidth * kSlots) {  // w1p[tap][c1][h1]: score channel h1
+      const int c1 = r / kSlots, h1 = r % kSlots;
+      t.w1p[x] = Ops<T>::from(
           c1 < t.D && h1 < t.H ? float(wd(t.w1[(c1 * t.c_in + h1) * kTaps + tap]) * t.scale) : 0.f);
-      const int h2 = r / kWidth, c2 = r % kWidth;  // w2p[tap][h2][c2]
-      t.w2p[e] = Ops<T>::from(
+    } else if (x < 2 * kTaps * kWidth * kSlots) {  // w2p[tap][h2][c2]
+      const int h2 = r / kWidth, c2 = r % kWidth;
+      t.w2p[x - kTaps * kWidth * kSlots] = Ops<T>::from(
           h2 < t.H && c2 < t.D ? float(wd(t.w2[(h2 * t.D + c2) * kTaps + tap]) * kLog2e) : 0.f);
+    } else {
+      t.pb[x - 2 * kTaps * kWidth * kSlots] = -INFINITY;
     }
-    for (int e = threadIdx.x; e < kPbPad * kSlots; e += blockDim.x) t.pb[e] = -INFINITY;
   }
-  const int s = threadIdx.x % 32;
-  const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
-  if (row > t.N) return;
-  auto P = [&](int h, int delta) -> double {
-    return t.table != nullptr && delta >= 0 && delta < t.N
-               ? double(t.table[int64_t(h) * t.table_stride + delta])
-               : 0.0;
-  };
-  const int c = s;  // hidden channel
-  if (c < t.D) {
-    const W* w = t.w1 + int64_t(c) * t.c_in * kTaps;
-    double g = wd(t.b1[c]), left = 0.0;
-    if (t.table != nullptr) {
+  if (bias) {
+    for (int x = tid; x < t.H * kTaps * kWidth; x += kTableThreads) {
+      const int c = x % kWidth, ht = x / kWidth, h = ht / kTaps, tap = ht % kTaps;
+      ws[ht][c] = c < t.D ? wd(t.w1[(c * t.c_in + t.H + h) * kTaps + tap]) : 0.0;
+    }
+    for (int x = tid; x < t.H * (kTableRows + 2); x += kTableThreads) {
+      const int h = x / (kTableRows + 2), k = x % (kTableRows + 2), delta = row0 - 2 + k;
+      ps[h][k] = delta >= 0 && delta < t.N ? double(t.table[int64_t(h) * t.table_stride + delta])
+                                           : 0.0;
+    }
+  }
+  __syncthreads();
+  const int c = tid % kWidth;  // hidden channel
+  const double b1 = c < t.D ? wd(t.b1[c]) : 0.0;
+  for (int k = tid / kWidth; k < kTableRows; k += kTableThreads / kWidth) {
+    const int row = row0 + k;
+    if (row > t.N) break;
+    double g = b1, left = 0.0;
+    if (bias && c < t.D) {
       for (int h = 0; h < t.H; ++h) {
-        const W* wh = w + (t.H + h) * kTaps;
-        for (int tap = 0; tap < kTaps; ++tap) g += wd(wh[tap]) * P(h, row - tap);
-        left += wd(wh[0]) * P(h, row);
+#pragma unroll
+        for (int tap = 0; tap < kTaps; ++tap) g += ws[h * kTaps + tap][c] * ps[h][k + 2 - tap];
+        left += ws[h * kTaps][c] * ps[h][k + 2];
       }
     }
-    t.g[int64_t(row) * kWidth + s] = float(g);
+    t.g[int64_t(row) * kWidth + c] = c < t.D ? float(g) : 0.f;
     // G0 row i = row - 1: G row i + 1 = row without the left tap's bias term.
-    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = float(g - left);
-  } else {
-    t.g[int64_t(row) * kWidth + s] = 0.f;
-    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + s] = 0.f;
-  }
-  if (s < kSlots && row < t.N) {
-    const int h = s;
-    t.pb[int64_t(kPbPad + row) * kSlots + s] =
-        h < t.H ? float((P(h, row) + wd(t.b2[h])) * kLog2e) : 0.f;
+    if (row >= 1) t.g0[int64_t(row - 1) * kWidth + c] = c < t.D ? float(g - left) : 0.f;
+    if (c < kSlots && row < t.N) {
+      const int h = c;
+      t.pb[int64_t(kPbPad + row) * kSlots + h] =
+          h < t.H ? float(((bias ? ps[h][k + 2] : 0.0) + wd(t.b2[h])) * kLog2e) : 0.f;
+    }
   }
 }
 
@@ -116,9 +134,8 @@ void fill_tables(const Tables& t, const DapeV2FusedParams& p, const torch::Tenso
   a.pb = t.pb.data_ptr<float>();
   a.w1p = reinterpret_cast<T*>(t.w1.data_ptr());
   a.w2p = reinterpret_cast<T*>(t.w2.data_ptr());
-  constexpr int kRowsPerBlock = 8;
-  tables_kernel<T, W><<<unsigned((N + 1 + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock,
-                        0, at::cuda::getCurrentCUDAStream()>>>(a);
+  tables_kernel<T, W><<<unsigned((N + 1 + kTableRows - 1) / kTableRows), kTableThreads, 0,
+                        at::cuda::getCurrentCUDAStream()>>>(a);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 template <typename T>
