@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,74 +71,69 @@ int main(int argc, char** argv) {
     }
   }
   auto flush = torch::empty({256 << 20}, torch::TensorOptions().dtype(torch::kUInt8).device(dev));
+  auto stream = at::cuda::getCurrentCUDAStream();
+  cudaEvent_t ev0, ev1;
+  cudaEventCreate(&ev0);
+  cudaEventCreate(&ev1);
+  // fn's CUDA-event timings after 3 warm-up runs, L2 flushed before each (with `slack`, 2 M
+  // cycles of GPU sleep too, so that no host work of fn is timed): median and minimum in ms,
+  // and the median of the host's time to enqueue fn in us.
+  struct Timed {
+    float median, min;
+    double host_us;
+  };
+  auto timed = [&](const std::function<void()>& fn, int reps, bool slack) {
+    std::vector<float> ms;
+    std::vector<double> host;
+    for (int rep = 0; rep < reps + 3; ++rep) {
+      flush.zero_();
+      if (slack) at::cuda::sleep(2000000);
+      cudaEventRecord(ev0, stream);
+      const auto h0 = std::chrono::steady_clock::now();
+      fn();
+      const auto h1 = std::chrono::steady_clock::now();
+      cudaEventRecord(ev1, stream);
+      cudaEventSynchronize(ev1);
+      float t = 0;
+      cudaEventElapsedTime(&t, ev0, ev1);
+      if (rep >= 3) {
+        ms.push_back(t);
+        host.push_back(std::chrono::duration<double, std::micro>(h1 - h0).count());
+      }
+    }
+    std::sort(ms.begin(), ms.end());
+    std::sort(host.begin(), host.end());
+    return Timed{ms[ms.size() / 2], ms[0], host[host.size() / 2]};
+  };
   if (quick) {
     std::printf("%-10s%s relerr not checked (ATTN_QUICK) |", name, bf16_params ? " bf16p" : "");
   } else {
     std::printf("%-10s%s relerr bf16 %.2e fp16 %.2e %s |", name, bf16_params ? " bf16p" : "",
                 worst[0], worst[1], worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
   }
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
   for (int64_t N : {8192, 16384}) {
     if (quick && N != 8192) continue;
-    auto o = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
-    auto q = torch::randn({1, H, N, HD}, o), k = torch::randn({1, H, N, HD}, o),
-         v = torch::randn({1, H, N, HD}, o);
+    auto q = torch::randn({1, H, N, HD}, bf16), k = torch::randn({1, H, N, HD}, bf16),
+         v = torch::randn({1, H, N, HD}, bf16);
     auto out = torch::empty_like(q);
-    std::vector<float> ms;
-    auto stream = at::cuda::getCurrentCUDAStream();
-    cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
-    for (int rep = 0; rep < (quick ? 43 : 23); ++rep) {
-      flush.zero_();
-      cudaEventRecord(a, stream);
-      dape_v2_fused_out(out, q, k, v, p);
-      cudaEventRecord(b, stream);
-      cudaEventSynchronize(b);
-      float t = 0;
-      cudaEventElapsedTime(&t, a, b);
-      if (rep >= 3) ms.push_back(t);
-    }
-    std::sort(ms.begin(), ms.end());
-    std::printf(" N=%lld %.3f ms (min %.3f)", (long long)N, ms[ms.size() / 2], ms[0]);
+    const Timed t = timed([&] { dape_v2_fused_out(out, q, k, v, p); }, quick ? 40 : 20, false);
+    std::printf(" N=%lld %.3f ms (min %.3f)", (long long)N, t.median, t.min);
   }
   std::printf("\n");
   if (std::getenv("ATTN_DIAG") != nullptr) {
-    // Diagnostics at N = 8192: the call timed as above, then with 2M cycles of GPU sleep before
-    // the start event (any host work of the call hidden), the host's enqueue time of one call,
-    // and the tables alone.
     const int64_t N = 8192;
-    auto o = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
-    auto q = torch::randn({1, H, N, HD}, o), k = torch::randn({1, H, N, HD}, o),
-         v = torch::randn({1, H, N, HD}, o);
+    auto q = torch::randn({1, H, N, HD}, bf16), k = torch::randn({1, H, N, HD}, bf16),
+         v = torch::randn({1, H, N, HD}, bf16);
     auto out = torch::empty_like(q);
-    auto stream = at::cuda::getCurrentCUDAStream();
-    cudaEvent_t a, b;
-    cudaEventCreate(&a);
-    cudaEventCreate(&b);
-    auto timed = [&](auto fn, bool slack, std::vector<float>& ms, std::vector<double>& host) {
-      for (int rep = 0; rep < 23; ++rep) {
-        flush.zero_();
-        if (slack) at::cuda::sleep(2000000);
-        cudaEventRecord(a, stream);
-        const auto h0 = std::chrono::steady_clock::now();
-        fn();
-        const auto h1 = std::chrono::steady_clock::now();
-        cudaEventRecord(b, stream);
-        cudaEventSynchronize(b);
-        float t = 0;
-        cudaEventElapsedTime(&t, a, b);
-        if (rep >= 3) ms.push_back(t), host.push_back(std::chrono::duration<double, std::micro>(h1 - h0).count());
-      }
-      std::sort(ms.begin(), ms.end());
-      std::sort(host.begin(), host.end());
-    };
-    for (int slack = 0; slack < 2; ++slack) {
-      std::vector<float> ms, mt;
-      std::vector<double> host, ht;
-      timed([&] { dape_v2_fused_out(out, q, k, v, p); }, slack, ms, host);
-      timed([&] { (void)dape_v2_fused_detail::make_tables(p, H, N, torch::kBFloat16, dev); }, slack, mt, ht);
-      std::printf("DIAG %-8s slack %d: call %.4f ms (min %.4f), host enqueue %.1f us; tables alone %.4f ms, host %.1f us\n",
-                  name, slack, ms[ms.size() / 2], ms[0], host[host.size() / 2], mt[mt.size() / 2], ht[ht.size() / 2]);
+    for (const bool slack : {false, true}) {
+      const Timed c = timed([&] { dape_v2_fused_out(out, q, k, v, p); }, 20, slack);
+      const Timed t = timed(
+          [&] { (void)dape_v2_fused_detail::make_tables(p, H, N, torch::kBFloat16, dev); }, 20,
+          slack);
+      std::printf("DIAG %-8s slack %d: call %.4f ms (min %.4f), host enqueue %.1f us; tables "
+                  "alone %.4f ms, host %.1f us\n",
+                  name, int(slack), c.median, c.min, c.host_us, t.median, t.host_us);
     }
   }
   return 0;

@@ -106,8 +106,6 @@ __device__ __forceinline__ void stsm_x2_trans(uint32_t a, uint32_t r0, uint32_t 
                "r"(r0), "r"(r1)
                : "memory");
 }
-// Named barrier `id` (1 .. 15) of `threads` threads: arrive without waiting, or wait. A warp's
-// shared-memory writes before its arrive are visible to the warps past the matching sync.
 /// Programmatic dependent launch (sm_90): a kernel launched with programmatic stream
 /// serialization waits here until the kernel before it has finished and its writes are
 /// visible (a no-op when launched without); the kernel before lets its dependents start early.
@@ -117,6 +115,8 @@ __device__ __forceinline__ void grid_dependency_wait() {
 __device__ __forceinline__ void launch_dependents() {
   asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
 }
+// Named barrier `id` (1 .. 15) of `threads` threads: arrive without waiting, or wait. A warp's
+// shared-memory writes before its arrive are visible to the warps past the matching sync.
 __device__ __forceinline__ void bar_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
