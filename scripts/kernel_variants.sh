@@ -4,7 +4,7 @@
 #   scripts/kernel_variants.sh VARIANT...
 # "cur" is the working tree's core/kernels; any other name is a folder (untracked, e.g.
 # exp/NAME) whose files replace those of core/kernels. Each variant is copied to /tmp, cut down
-# to the head_dim 64 / H 9..12 instantiations (bf16 and fp16) and built with nvcc against the
+# to the head_dim 64 / H 1..12 instantiations (bf16 and fp16) and built with nvcc against the
 # installed PyTorch's LibTorch, all in parallel; then scripts/kernel_variants_bench.cpp runs for
 # each: its worst error against the float64 reference and its times at N = 8192 and 16384.
 # A variant folder may hold a file nvcc_flags: its words are added to that variant's nvcc line
@@ -25,7 +25,7 @@ for v in "$@"; do
   sed -i -e 's/ATTN_DAPE_CASE(16, 8) ATTN_DAPE_CASE(16, 12) ATTN_DAPE_CASE(16, 16)//' \
     -e 's/ATTN_DAPE_CASE(32, 8) ATTN_DAPE_CASE(32, 12) ATTN_DAPE_CASE(32, 16)//' \
     -e 's/ATTN_DAPE_CASE(128, 8) ATTN_DAPE_CASE(128, 12) ATTN_DAPE_CASE(128, 16)//' \
-    -e 's/ATTN_DAPE_CASE(64, 8) ATTN_DAPE_CASE(64, 12) ATTN_DAPE_CASE(64, 16)/ATTN_DAPE_CASE(64, 12)/' \
+    -e 's/ATTN_DAPE_CASE(64, 8) ATTN_DAPE_CASE(64, 12) ATTN_DAPE_CASE(64, 16)/ATTN_DAPE_CASE(64, 8) ATTN_DAPE_CASE(64, 12)/' \
     "$w/core/kernels/dape_v2_fused.cu"
   ( cd "$w" && "$NVCC" -O3 -std=c++17 -arch=sm_90 -lineinfo --split-compile=0 -I. -I"$T/include" \
       -I"$T/include/torch/csrc/api/include" -D_GLIBCXX_USE_CXX11_ABI=$ABI -Xptxas -v "${flags[@]}" \

@@ -6,7 +6,7 @@
 // warm-up, L2 flushed before each. B = 1 for the timings, H = 12, head_dim 64, Kerple-like bias,
 // parameters at PyTorch's default scale as in tests/kernels. A second argument "bf16p" passes
 // the four convolution parameters in bfloat16, as a bfloat16 layer does (dape_fused_bench).
-// ATTN_QUICK=1: N = 8192 only, median of 40, no error check (many rounds of variants whose
+// ATTN_H=8: 8 heads instead of 12. ATTN_QUICK=1: N = 8192 only, median of 40, no error check (many rounds of variants whose
 // difference is under the timings' steps). ATTN_DIAG=1: afterwards at N = 8192, the call timed
 // with 2 M cycles of GPU sleep before the start event too (host work of the call hidden), the
 // host's enqueue time, and the per-call tables alone.
@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
   const char* name = argc > 1 ? argv[1] : "?";
   const bool bf16_params = argc > 2 && std::string(argv[2]) == "bf16p";
   torch::manual_seed(0);
-  const int64_t H = 12, D = 32, HD = 64, NMAX = 16384;
+  // ATTN_H: the number of heads (12 unless set; the quick build has the 8- and 12-head cases).
+  const int64_t H = std::getenv("ATTN_H") != nullptr ? std::atoll(std::getenv("ATTN_H")) : 12;
+  const int64_t D = 32, HD = 64, NMAX = 16384;
   const auto dev = torch::Device(torch::kCUDA);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
   DapeV2FusedParams p;
@@ -106,10 +108,12 @@ int main(int argc, char** argv) {
     return Timed{ms[ms.size() / 2], ms[0], host[host.size() / 2]};
   };
   if (quick) {
-    std::printf("%-10s%s relerr not checked (ATTN_QUICK) |", name, bf16_params ? " bf16p" : "");
+    std::printf("%-10s%s H=%lld relerr not checked (ATTN_QUICK) |", name,
+                bf16_params ? " bf16p" : "", (long long)H);
   } else {
-    std::printf("%-10s%s relerr bf16 %.2e fp16 %.2e %s |", name, bf16_params ? " bf16p" : "",
-                worst[0], worst[1], worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
+    std::printf("%-10s%s H=%lld relerr bf16 %.2e fp16 %.2e %s |", name,
+                bf16_params ? " bf16p" : "", (long long)H, worst[0], worst[1],
+                worst[0] < 1e-2 && worst[1] < 2e-3 ? "ok " : "BAD");
   }
   const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16).device(dev);
   for (int64_t N : {8192, 16384}) {

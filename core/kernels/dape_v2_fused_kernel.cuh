@@ -51,7 +51,16 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   for (int e = tid; e < kXN * kXCol / 2; e += kThreads) {
     reinterpret_cast<uint32_t*>(Xs)[e] = 0u;
   }
-  uint32_t w1f[kTaps][4][2], w2f[kTaps][2][2][2];  // the weights (below, after the wait)
+  // conv1's K: the three taps' kFC score channels (fold_tap_channel), in kK16 products of k = 16
+  // and, for kFC = 8, one of k = 8; conv2 needs its second n-tile (heads 8 .. 15) only for more
+  // than 8 heads.
+  constexpr int kFC = HMAX <= 8 ? 8 : 16;  // fold_channels(HMAX)
+  constexpr int kK16 = kTaps * kFC / 16, kK8 = kTaps * kFC % 16 != 0 ? 1 : 0;
+  constexpr int kNT2 = HMAX > 8 ? 2 : 1;
+  constexpr int kQ = 4 * kNT2;  // a thread's (row, head) pairs q (below) that can be heads
+  static_assert(kTaps * kFC % 16 <= 8 && kTaps * kFC <= kFoldK, "conv1's K in k16 and k8 products");
+  // The weights (below, after the wait).
+  uint32_t w1f[kK16][4][2], w1e[4], w2f[kTaps][2][2][2];
   load_rows<HD, kRows>(Qs, qb, 0, H, i0, N);
   asm volatile("cp.async.commit_group;\n" ::: "memory");
   if (tid == 0) {
@@ -196,13 +205,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     const uint32_t* w1 = reinterpret_cast<const uint32_t*>(a.w1);
     const uint32_t* w2 = reinterpret_cast<const uint32_t*>(a.w2);
 #pragma unroll
-    for (int t = 0; t < kTaps; ++t) {
+    for (int nt = 0; nt < 4; ++nt) {
+      const int base = ((8 * nt + g) * kFoldK + 2 * qd) / 2;
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
-        const int base = ((t * kWidth + 8 * nt + g) * kSlots + 2 * qd) / 2;
-        w1f[t][nt][0] = w1[base];
-        w1f[t][nt][1] = w1[base + 4];
+      for (int m = 0; m < kK16; ++m) {
+        w1f[m][nt][0] = w1[base + 8 * m];
+        w1f[m][nt][1] = w1[base + 8 * m + 4];
       }
+      w1e[nt] = kK8 ? w1[base + 8 * kK16] : 0u;
+    }
+#pragma unroll
+    for (int t = 0; t < kTaps; ++t) {
 #pragma unroll
       for (int ks = 0; ks < 2; ++ks) {
 #pragma unroll
@@ -271,18 +284,29 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       constexpr bool kSpec = decltype(spec_c)::value;
       const bool edge = !kSpec && b_edge;
       const bool key0_w0 = kSpec && j0 == 0 && warp == 0;  // speculative, at key 0: warp 0
-      uint32_t xw[kWc + 4][4];  // X columns 8 warp + 2 + t (index t)
+      // X columns 8 warp + 2 + t (index t) as A fragments [16 rows x 16 channels] (8 channels,
+      // registers 0 and 1, when kFC = 8), read transposed from X[col][ch][row].
+      uint32_t xw[kWc + 4][4] = {};
       uint32_t hid[kWc + 2][2][4];
-      // The A fragment [16 rows x 16 channels] of a column, read transposed from X[col][ch][row].
-      const T* xbase = Xs + (8 * warp + 2) * kXCol + ((lane % 8) + 8 * (lane / 16)) * kXR +
-                       8 * ((lane / 8) % 2);
-      ldsm_x4_trans(xw[0], xbase);
-      ldsm_x4_trans(xw[1], xbase + kXCol);
+      const uint32_t xbase =
+          smem_addr(Xs + (8 * warp + 2) * kXCol + ((lane % 8) + 8 * (lane / 16)) * kXR +
+                    8 * ((lane / 8) % 2));
+      auto load_x = [&](int t) {
+        if constexpr (kFC == 8) {
+          uint32_t r[2];
+          ldsm_x2_trans(r, xbase + 2 * t * kXCol);
+          xw[t][0] = r[0], xw[t][1] = r[1];
+        } else {
+          ldsm_x4_trans(xw[t], xbase + 2 * t * kXCol);
+        }
+      };
+      load_x(0);
+      load_x(1);
 #pragma unroll
       for (int hh = 0; hh < kWc + 2; ++hh) {
         // The speculative path computes hidden columns 0 .. 7 and reads 8 and 9 (the halo slots).
         if (!kSpec || hh < kWc) {
-          ldsm_x4_trans(xw[hh + 2], xbase + (hh + 2) * kXCol);
+          load_x(hh + 2);
           const int jp = j0 + 8 * warp - 1 + hh;
           float c[4][4];
 #pragma unroll
@@ -297,12 +321,29 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
               c[nt][2 * rh] = u.x, c[nt][2 * rh + 1] = u.y;
             }
           }
+          // The K chunks (fold_tap_channel): kFC = 16, the three columns (taps); kFC = 8,
+          // channels 0 .. 7 of columns 0 and 1, then (k = 8) of column 2.
+          uint32_t xa[kK16][4];
+          if constexpr (kFC == 16) {
 #pragma unroll
-          for (int t = 0; t < kTaps; ++t) {
+            for (int m = 0; m < kK16; ++m)
+#pragma unroll
+              for (int r = 0; r < 4; ++r) xa[m][r] = xw[hh + m][r];
+          } else {
+            xa[0][0] = xw[hh][0], xa[0][1] = xw[hh][1], xa[0][2] = xw[hh + 1][0];
+            xa[0][3] = xw[hh + 1][1];
+          }
+          const uint32_t* xe = xw[hh + 2];  // the k = 8 chunk (kFC = 8)
+#pragma unroll
+          for (int m = 0; m < kK16; ++m) {
 #pragma unroll
             for (int nt = 0; nt < 4; ++nt) {
-              Ops<T>::mma(c[nt], xw[hh + t], w1f[t][nt][0], w1f[t][nt][1]);
+              Ops<T>::mma(c[nt], xa[m], w1f[m][nt][0], w1f[m][nt][1]);
             }
+          }
+          if constexpr (kK8 != 0) {
+#pragma unroll
+            for (int nt = 0; nt < 4; ++nt) Ops<T>::mma8(c[nt], xe[0], xe[1], w1e[nt]);
           }
           // conv2's zero padding
           const bool zero = kSpec ? hh == 0 && key0_w0 : edge && (jp < 0 || jp >= N);
@@ -358,14 +399,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 #pragma unroll
             for (int ks = 0; ks < 2; ++ks) {
 #pragma unroll
-              for (int nt = 0; nt < 2; ++nt) {
+              for (int nt = 0; nt < kNT2; ++nt) {
                 Ops<T>::mma(f[nt], hid[cj + t][ks], w2f[t][ks][nt][0], w2f[t][ks][nt][1]);
               }
             }
           }
           if constexpr (kSpec) {
 #pragma unroll
-            for (int q = 0; q < 8; ++q) {
+            for (int q = 0; q < kQ; ++q) {
               const float x = f[q / 4][q % 4] - m_ref[q];
               const float p = ex2(x);
               psum[q] += p;
@@ -416,7 +457,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       prepare_next_tile();
       rescale = false;
 #pragma unroll
-      for (int q = 0; q < 8; ++q) {
+      for (int q = 0; q < kQ; ++q) {
         const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
         const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
         l_run[q] += psum[q];
@@ -431,9 +472,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 #pragma unroll
       for (int q = 0; q < 8; ++q) {
         const int nt = q / 4, c = q % 4;
-        float m = lg[0][nt][c];
+        float m = q < kQ ? lg[0][nt][c] : -INFINITY;  // (no heads: their maxima stay)
 #pragma unroll
-        for (int cj = 1; cj < kWc; ++cj) m = fmaxf(m, lg[cj][nt][c]);
+        for (int cj = 1; cj < kWc; ++cj) m = q < kQ ? fmaxf(m, lg[cj][nt][c]) : m;
         mx[q] = m;
       }
       // Copy `parity` of the running maxima holds the maxima before this tile and copy
@@ -468,7 +509,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         mw[1] = make_float4(mx[4], mx[5], mx[6], mx[7]);
       }
 #pragma unroll
-      for (int q = 0; q < 8; ++q) {
+      for (int q = 0; q < kQ; ++q) {
         const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
         const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
         const float base = mx[q];  // the new maximum

@@ -20,6 +20,15 @@ __device__ __forceinline__ double wd(float x) { return double(x); }
 __device__ __forceinline__ double wd(__nv_bfloat16 x) { return double(__bfloat162float(x)); }
 __device__ __forceinline__ double wd(__half x) { return double(__half2float(x)); }
 
+/// Where k of conv1's folded K (kFoldK = 48 columns of w1p) takes its weight from, with fc score
+/// channels a tap (fold_channels): tap * kSlots + channel, or -1 for a zero. fc = 16: the taps
+/// one after the other; fc = 8: channels 0 .. 7 of taps 0, 1 and 2 (the kernel's k = 16 chunk
+/// [tap 0 | tap 1] and k = 8 chunk tap 2, 8-channel pieces of X that it reads once a column).
+__device__ __forceinline__ int fold_tap_channel(int k, int fc) {
+  if (fc == 16) return k;
+  return k < 3 * 8 ? (k / 8) * kSlots + k % 8 : -1;
+}
+
 template <typename T, typename W>
 struct TableArgs {
   const W* w1;         // (D, C_in, 3)
@@ -29,11 +38,12 @@ struct TableArgs {
   const float* table;  // (H, >= N), row stride table_stride; null without a bias
   int64_t table_stride;
   int H, N, D, c_in;
+  int fold_c;    // fold_channels(H): the score channels of a tap in w1p's K
   double scale;  // of the scores: folded into the score channels' conv1 weights
   float* g;
   float* g0;
   float* pb;
-  T* w1p;  // (3, 32, 16) as Args::w1
+  T* w1p;  // (32, 48) as Args::w1
   T* w2p;  // (3, 16, 32) as Args::w2
 };
 
@@ -64,10 +74,13 @@ __global__ void __launch_bounds__(kTableThreads) tables_kernel(const TableArgs<T
   const bool bias = t.table != nullptr;
   for (int x = blockIdx.x * kTableThreads + tid; x < kPacked; x += gridDim.x * kTableThreads) {
     const int r = x % (kWidth * kSlots), tap = (x / (kWidth * kSlots)) % kTaps;
-    if (x < kTaps * kWidth * kSlots) {  // w1p[tap][c1][h1]: score channel h1
-      const int c1 = r / kSlots, h1 = r % kSlots;
+    if (x < kWidth * kFoldK) {  // w1p[c1][k]: score channel h1 of a tap (fold_tap_channel)
+      const int c1 = x / kFoldK, th = fold_tap_channel(x % kFoldK, t.fold_c);
+      const int tap1 = th / kSlots, h1 = th % kSlots;
       t.w1p[x] = Ops<T>::from(
-          c1 < t.D && h1 < t.H ? float(wd(t.w1[(c1 * t.c_in + h1) * kTaps + tap]) * t.scale) : 0.f);
+          c1 < t.D && th >= 0 && h1 < t.H
+              ? float(wd(t.w1[(c1 * t.c_in + h1) * kTaps + tap1]) * t.scale)
+              : 0.f);
     } else if (x < 2 * kTaps * kWidth * kSlots) {  // w2p[tap][h2][c2]
       const int h2 = r / kWidth, c2 = r % kWidth;
       t.w2p[x - kTaps * kWidth * kSlots] = Ops<T>::from(
@@ -128,6 +141,7 @@ void fill_tables(const Tables& t, const DapeV2FusedParams& p, const torch::Tenso
   a.N = int(N);
   a.D = int(w1.size(0));
   a.c_in = int(w1.size(1));
+  a.fold_c = fold_channels(H);
   a.scale = p.scale;
   a.g = t.g.data_ptr<float>();
   a.g0 = t.g0.data_ptr<float>();
@@ -158,7 +172,7 @@ Tables make_tables_as(const DapeV2FusedParams& p, int64_t H, int64_t N, torch::S
   t.g = torch::empty({N + 1, kWidth}, f32);
   t.g0 = torch::empty({N, kWidth}, f32);
   t.pb = torch::empty({kPbPad + N, kSlots}, f32);  // rows 0 .. kPbPad - 1: the kernel's -inf
-  t.w1 = torch::empty({kTaps, kWidth, kSlots}, f32.dtype(dtype));
+  t.w1 = torch::empty({kWidth, kFoldK}, f32.dtype(dtype));
   t.w2 = torch::empty({kTaps, kSlots, kWidth}, f32.dtype(dtype));
   const auto wt = w1.scalar_type();
   if (wt == torch::kBFloat16) {

@@ -14,13 +14,21 @@ constexpr int kSlots = 16;  // head channels of a position (H <= 16)
 constexpr int kWidth = 32;  // hidden channels (D <= 32, zero-padded)
 constexpr int kTaps = 3;    // k
 constexpr int kPbPad = 80;  // rows of Pb before distance 0 (-inf: the tril)
+constexpr int kFoldK = kTaps * kSlots;  // conv1's K: the score channels of the three taps
+
+/// The score channels a tap of conv1 takes for H heads, as the kernel picks them: 8 for up to 8
+/// heads (its 8-head instantiation: conv1's K is 24, one product of k = 16 and one of k = 8,
+/// half of 48), else all 16 head slots (K = 48, three products of k = 16, one a tap). The order
+/// of K: fold_tap_channel in dape_v2_fused_tables.cu.
+constexpr int fold_channels(int64_t H) { return H <= 8 ? 8 : 16; }
 
 /// G (N + 1, 32): row d + 1 = conv1 bias + the bias channels' share at distance d >= -1;
 /// G0 (N, 32): the same for key column 0 (its left tap is padding); Pb (kPbPad + N, 16): row
 /// kPbPad + d = (P_h(d) + conv2 bias) * log2(e), and -inf for d < 0 (keys after the query: the
-/// tril, so that the kernel needs no test); w1 (3, 32, 16) [tap][hidden][score channel] *
-/// p.scale (the kernel's X holds the unscaled q k^T) and w2 (3, 16, 32) [tap][head][hidden] *
-/// log2(e) in the kernel's dtype, zero-padded. All on `device`.
+/// tril, so that the kernel needs no test); w1 (32, 48) [hidden][k], k a (tap, score channel)
+/// pair in the kernel's order for fold_channels(H), * p.scale (the kernel's X holds the unscaled
+/// q k^T), and w2 (3, 16, 32) [tap][head][hidden] * log2(e), both in the kernel's dtype and
+/// zero-padded. All on `device`.
 struct Tables {
   torch::Tensor g, g0, pb, w1, w2;
 };

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// dape_fused_bench: the causal forward of one DAPE V2 layer (B = 1, H = 12, head_dim 64, k = 3,
+// dape_fused_bench: the causal forward of one DAPE V2 layer (B = 1, H = 12 unless --heads says
+// otherwise, head_dim 64, k = 3,
 // D = 32, Kerple unless --pe says otherwise, bfloat16) on CUDA, against the floor of fused plain
 // causal attention (scaled_dot_product_attention):
 //   fused kernel   dape_v2_fused(q, k, v) alone (with its small per-call tables)
@@ -15,8 +16,9 @@
 // layer serves with the fused kernel's two view passes (row statistics, then pooled cells;
 // DapeV2Impl::forward), then the view read back to the CPU. Every head is pooled (one head's
 // view is a slice of the (H, 1024, 1024) result).
-// Usage: dape_fused_bench [--lengths 1024,2048,...] [--pe kerple|alibi|nope] [--repeats R]
-//                         [--eager-max N] [--views 8192,16384,32768|none] [--json FILE]
+// Usage: dape_fused_bench [--lengths 1024,2048,...] [--pe kerple|alibi|nope] [--heads 1..16]
+//                         [--repeats R] [--eager-max N] [--views 8192,16384,32768|none]
+//                         [--json FILE]
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAException.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -94,12 +96,14 @@ int main(int argc, char** argv) {
   std::vector<int64_t> lengths = {1024, 2048, 4096, 8192, 16384};
   std::string pe = "kerple", json_path = "dape_fused_bench.json";
   int repeats = 20;
+  int64_t H = 12;
   int64_t eager_max = 16384;
   std::vector<int64_t> view_lengths = {8192, 16384, 32768};
   for (int a = 1; a + 1 < argc; a += 2) {
     const std::string k = argv[a], v = argv[a + 1];
     if (k == "--lengths") lengths = parse_lengths(v);
     else if (k == "--pe") pe = v;
+    else if (k == "--heads") H = std::stoll(v);
     else if (k == "--repeats") repeats = std::max(1, std::stoi(v));
     else if (k == "--eager-max") eager_max = std::stoll(v);
     else if (k == "--views") view_lengths = v == "none" ? std::vector<int64_t>{} : parse_lengths(v);
@@ -115,7 +119,12 @@ int main(int argc, char** argv) {
   }
   const torch::Device dev(torch::kCUDA, 0);
   const auto dtype = torch::kBFloat16;
-  const int64_t H = 12, hd = 64, C = H * hd;
+  if (H < 1 || H > 16) {
+    std::fprintf(stderr, "dape_fused_bench: --heads %lld: the kernel takes 1 to 16 heads\n",
+                 (long long)H);
+    return 2;
+  }
+  const int64_t hd = 64, C = H * hd;
   ModelConfig c;
   c.d_model = C;
   c.n_head = H;
@@ -131,8 +140,8 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop;
   C10_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
 
-  std::printf("device %s; one DAPE V2 layer, B=1, H=12, head_dim 64, k=3, D=32, %s, bfloat16\n",
-              prop.name, pe.c_str());
+  std::printf("device %s; one DAPE V2 layer, B=1, H=%lld, head_dim 64, k=3, D=32, %s, bfloat16\n",
+              prop.name, (long long)H, pe.c_str());
   std::printf("| N | fused kernel ms | fused layer ms | eager layer ms | sdpa ms | kernel/sdpa "
               "| eager/fused layer | peak GB kernel | peak GB sdpa | peak GB fused layer | "
               "peak GB eager layer | layer rel. diff |\n");
