@@ -57,7 +57,17 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   constexpr int kFC = HMAX <= 8 ? 8 : 16;  // fold_channels(HMAX)
   constexpr int kK16 = kTaps * kFC / 16, kK8 = kTaps * kFC % 16 != 0 ? 1 : 0;
   constexpr int kNT2 = HMAX > 8 ? 2 : 1;
-  constexpr int kQ = 4 * kNT2;  // a thread's (row, head) pairs q (below) that can be heads
+  // A thread's (row, head slot) pairs q = 4 nt + 2 rh + e (below): slot 8 nt + 2 qd + e, row
+  // g + 8 rh. With 12 head slots the heads are spread (head_slot): the pairs e = 1 of n-tile 1 are
+  // no head. live(q): q's slot can hold a head (its softmax runs); pair_head: its head, or
+  // kSlots for none.
+  constexpr bool kSpread = HMAX == 12;
+  constexpr int kQ = 4 * kNT2;
+  auto live = [](int q) { return q < kQ && !(kSpread && q >= 4 && q % 2 == 1); };
+  auto pair_head = [qd](int q) {
+    const int s = 8 * (q / 4) + 2 * qd + q % 2, h = slot_head(s, kSpread);
+    return h < 0 ? kSlots : h;
+  };
   static_assert(kTaps * kFC % 16 <= 8 && kTaps * kFC <= kFoldK, "conv1's K in k16 and k8 products");
   // The weights (below, after the wait).
   uint32_t w1f[kK16][4][2], w1e[4], w2f[kTaps][2][2][2];
@@ -185,7 +195,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
     }
 #pragma unroll
     for (int q = 0; q < 8; ++q) {
-      const int head = 8 * (q / 4) + 2 * qd + q % 2, i = i0 + g + 8 * ((q % 4) / 2);
+      const int head = pair_head(q), i = i0 + g + 8 * ((q % 4) / 2);
       st_m[q] = 0.f, st_il[q] = 0.f;
       if (a.pass == 2 && head < H && i < N) {
         const float2 st = a.stats[size_t(head) * N + i];
@@ -246,8 +256,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
         if ((kHa * kHeadsAtOnce > Pl::kKG && hl >= Pl::kKG) || h >= H) continue;
         const T* qh = Qs + h * kRows * kQStride;
         const T* kh = ks + hl * kXN * HD;
-        score_units<kPerA, HD>(Xs, qh, kh, h, a_nt);
-        if (t == 0 && a_sub == 0) score_units<1, HD>(Xs, qh, kh, h, 8);
+        const int slot = head_slot(h, kSpread);
+        score_units<kPerA, HD>(Xs, qh, kh, slot, a_nt);
+        if (t == 0 && a_sub == 0) score_units<1, HD>(Xs, qh, kh, slot, 8);
       }
     }
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");  // this tile's tables
@@ -333,7 +344,6 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
             xa[0][0] = xw[hh][0], xa[0][1] = xw[hh][1], xa[0][2] = xw[hh + 1][0];
             xa[0][3] = xw[hh + 1][1];
           }
-          const uint32_t* xe = xw[hh + 2];  // the k = 8 chunk (kFC = 8)
 #pragma unroll
           for (int m = 0; m < kK16; ++m) {
 #pragma unroll
@@ -341,9 +351,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
               Ops<T>::mma(c[nt], xa[m], w1f[m][nt][0], w1f[m][nt][1]);
             }
           }
-          if constexpr (kK8 != 0) {
+          if constexpr (kK8 != 0) {  // the k = 8 chunk (kFC = 8)
 #pragma unroll
-            for (int nt = 0; nt < 4; ++nt) Ops<T>::mma8(c[nt], xe[0], xe[1], w1e[nt]);
+            for (int nt = 0; nt < 4; ++nt) Ops<T>::mma8(c[nt], xw[hh + 2][0], xw[hh + 2][1], w1e[nt]);
           }
           // conv2's zero padding
           const bool zero = kSpec ? hh == 0 && key0_w0 : edge && (jp < 0 || jp >= N);
@@ -407,6 +417,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           if constexpr (kSpec) {
 #pragma unroll
             for (int q = 0; q < kQ; ++q) {
+              if (!live(q)) continue;
               const float x = f[q / 4][q % 4] - m_ref[q];
               const float p = ex2(x);
               psum[q] += p;
@@ -449,7 +460,7 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       for (int e = tid; e < 8 * kXCol * int(sizeof(T)) / 16; e += kThreads) dst[e] = src[e];
     };
     if (pooling) {
-      pool_cells(lg, a, j0, rc0, row_in, rslot, st_m, st_il);
+      pool_cells<kSpread>(lg, a, j0, rc0, row_in, rslot, st_m, st_il);
       __syncthreads();  // every warp is past stage B
       prepare_next_tile();
     } else if (!exact) {
@@ -458,8 +469,8 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       rescale = false;
 #pragma unroll
       for (int q = 0; q < kQ; ++q) {
-        const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
-        const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
+        if (!live(q)) continue;
+        const int head = pair_head(q), row = g + 8 * ((q % 4) / 2);
         l_run[q] += psum[q];
         if constexpr (!kAnalysis) {
           *reinterpret_cast<uint4*>(Ps + head * kPHead + row * kCols + 8 * (warp ^ (row % 8))) =
@@ -472,9 +483,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
 #pragma unroll
       for (int q = 0; q < 8; ++q) {
         const int nt = q / 4, c = q % 4;
-        float m = q < kQ ? lg[0][nt][c] : -INFINITY;  // (no heads: their maxima stay)
+        float m = live(q) ? lg[0][nt][c] : -INFINITY;  // (no heads: their maxima stay)
 #pragma unroll
-        for (int cj = 1; cj < kWc; ++cj) m = q < kQ ? fmaxf(m, lg[cj][nt][c]) : m;
+        for (int cj = 1; cj < kWc; ++cj) m = live(q) ? fmaxf(m, lg[cj][nt][c]) : m;
         mx[q] = m;
       }
       // Copy `parity` of the running maxima holds the maxima before this tile and copy
@@ -510,8 +521,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       }
 #pragma unroll
       for (int q = 0; q < kQ; ++q) {
-        const int nt = q / 4, c = q % 4, rh = c / 2, e = c % 2;
-        const int head = 8 * nt + 2 * qd + e, row = g + 8 * rh;
+        if (!live(q)) continue;
+        const int nt = q / 4, c = q % 4;
+        const int head = pair_head(q), row = g + 8 * (c / 2);
         const float base = mx[q];  // the new maximum
         float alpha = 1.f;
         if (rescale) alpha = ex2(m_old[q] - base);
@@ -594,16 +606,15 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
       }
 #pragma unroll
       for (int q = 0; q < 8; ++q) {
-        const int nt = q / 4, c = q % 4;
-        l_s[(8 * nt + 2 * qd + c % 2) * kRows + g + 8 * (c / 2)] = l[q];
+        if (live(q)) l_s[pair_head(q) * kRows + g + 8 * ((q % 4) / 2)] = l[q];
       }
       if (a.stats != nullptr) {  // the rows' statistics (the final maxima are in m_s)
         const float* mf = m_s + lane * 8;  // both copies hold the final maxima
         float2* st = a.stats + size_t(blockIdx.y) * H * N;
 #pragma unroll
         for (int q = 0; q < 8; ++q) {
-          const int head = 8 * (q / 4) + 2 * qd + q % 2, i = i0 + g + 8 * ((q % 4) / 2);
-          if (head < H && i < N) st[size_t(head) * N + i] = make_float2(mf[q], l[q]);
+          const int head = pair_head(q), i = i0 + g + 8 * ((q % 4) / 2);
+          if (live(q) && head < H && i < N) st[size_t(head) * N + i] = make_float2(mf[q], l[q]);
         }
       }
     }

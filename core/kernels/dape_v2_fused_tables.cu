@@ -39,12 +39,13 @@ struct TableArgs {
   int64_t table_stride;
   int H, N, D, c_in;
   int fold_c;    // fold_channels(H): the score channels of a tap in w1p's K
+  bool spread;   // spread_heads(H): heads in the kernel's slots by head_slot
   double scale;  // of the scores: folded into the score channels' conv1 weights
   float* g;
   float* g0;
   float* pb;
-  T* w1p;  // (32, 48) as Args::w1
-  T* w2p;  // (3, 16, 32) as Args::w2
+  T* w1p;  // (32, 48) as Args::w1 (score channels by slot: head_slot)
+  T* w2p;  // (3, 16, 32) as Args::w2 (heads by slot)
 };
 
 constexpr int kTableRows = 32;      // rows of G a block of the tables kernel fills
@@ -76,15 +77,15 @@ __global__ void __launch_bounds__(kTableThreads) tables_kernel(const TableArgs<T
     const int r = x % (kWidth * kSlots), tap = (x / (kWidth * kSlots)) % kTaps;
     if (x < kWidth * kFoldK) {  // w1p[c1][k]: score channel h1 of a tap (fold_tap_channel)
       const int c1 = x / kFoldK, th = fold_tap_channel(x % kFoldK, t.fold_c);
-      const int tap1 = th / kSlots, h1 = th % kSlots;
+      const int tap1 = th / kSlots, h1 = th >= 0 ? slot_head(th % kSlots, t.spread) : -1;
       t.w1p[x] = Ops<T>::from(
-          c1 < t.D && th >= 0 && h1 < t.H
+          c1 < t.D && h1 >= 0 && h1 < t.H
               ? float(wd(t.w1[(c1 * t.c_in + h1) * kTaps + tap1]) * t.scale)
               : 0.f);
     } else if (x < 2 * kTaps * kWidth * kSlots) {  // w2p[tap][h2][c2]
-      const int h2 = r / kWidth, c2 = r % kWidth;
+      const int h2 = slot_head(r / kWidth, t.spread), c2 = r % kWidth;  // slot r / kWidth
       t.w2p[x - kTaps * kWidth * kSlots] = Ops<T>::from(
-          h2 < t.H && c2 < t.D ? float(wd(t.w2[(h2 * t.D + c2) * kTaps + tap]) * kLog2e) : 0.f);
+          h2 >= 0 && h2 < t.H && c2 < t.D ? float(wd(t.w2[(h2 * t.D + c2) * kTaps + tap]) * kLog2e) : 0.f);
     } else {
       t.pb[x - 2 * kTaps * kWidth * kSlots] = -INFINITY;
     }
@@ -117,10 +118,10 @@ __global__ void __launch_bounds__(kTableThreads) tables_kernel(const TableArgs<T
     t.g[int64_t(row) * kWidth + c] = c < t.D ? float(g) : 0.f;
     // G0 row i = row - 1: G row i + 1 = row without the left tap's bias term.
     if (row >= 1) t.g0[int64_t(row - 1) * kWidth + c] = c < t.D ? float(g - left) : 0.f;
-    if (c < kSlots && row < t.N) {
-      const int h = c;
-      t.pb[int64_t(kPbPad + row) * kSlots + h] =
-          h < t.H ? float(((bias ? ps[h][k + 2] : 0.0) + wd(t.b2[h])) * kLog2e) : 0.f;
+    if (c < kSlots && row < t.N) {  // slot c
+      const int h = slot_head(c, t.spread);
+      t.pb[int64_t(kPbPad + row) * kSlots + c] =
+          h >= 0 && h < t.H ? float(((bias ? ps[h][k + 2] : 0.0) + wd(t.b2[h])) * kLog2e) : 0.f;
     }
   }
 }
@@ -142,6 +143,7 @@ void fill_tables(const Tables& t, const DapeV2FusedParams& p, const torch::Tenso
   a.D = int(w1.size(0));
   a.c_in = int(w1.size(1));
   a.fold_c = fold_channels(H);
+  a.spread = spread_heads(H);
   a.scale = p.scale;
   a.g = t.g.data_ptr<float>();
   a.g0 = t.g0.data_ptr<float>();

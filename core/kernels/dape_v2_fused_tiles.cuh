@@ -280,7 +280,7 @@ __device__ __forceinline__ void mask_x(T* Xs, int j0, int i0, int N) {
 /// half rh of the block's rows (8 rows g: at most two cells), into two row slots relative to
 /// the half's first cell rc0[rh], then over the rows g by shuffles; lanes 0..3 add them to the
 /// cells with atomics (maxima and minima, or float64 sums for the mean).
-template <typename T>
+template <bool kSpread, typename T>
 __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const Args<T>& a,
                                            int j0, const int (&rc0)[2], const bool (&row_in)[2],
                                            const int (&rslot)[2], const float (&st_m)[8],
@@ -371,8 +371,9 @@ __device__ __forceinline__ void pool_cells(const float (&lg)[kWc][2][4], const A
       x = fold(x, __shfl_xor_sync(0xffffffffu, x, o), true);
       if (with_lo) y = fold(y, __shfl_xor_sync(0xffffffffu, y, o), false);
     }
-    const int head = 8 * nt + 2 * qd + e, r = rc0[rh] + rs, c = cc0 + cs;
-    if (lane >= 4 || head >= a.H || r >= a.rows || c >= a.cols) continue;
+    const int slot = 8 * nt + 2 * qd + e, head = slot_head(slot, kSpread);  // -1: no head
+    const int r = rc0[rh] + rs, c = cc0 + cs;
+    if (lane >= 4 || head < 0 || head >= a.H || r >= a.rows || c >= a.cols) continue;
     const size_t idx = (size_t(head) * a.rows + r) * a.cols + c;
     if (mean) {
       if (x != 0.f) atomicAdd(a.cell_sum + idx, double(x));
