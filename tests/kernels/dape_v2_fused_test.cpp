@@ -128,7 +128,7 @@ TEST_P(Fused, EveryHeadCountAndHeadDimMatchesTheReference) {
   const std::vector<int64_t> lengths = {1, 17, 33, 100, 257};
   const std::vector<std::string> pes = {"nope", "alibi", "kerple"};
   uint64_t seed = 1;
-  for (int64_t H : {1, 2, 3, 5, 8, 12, 16}) {
+  for (int64_t H : {1, 2, 3, 5, 8, 9, 10, 12, 16}) {  // 9 to 12: the kernel's spread head slots
     for (int64_t hd : {16, 32, 64, 128}) {
       for (size_t n = 0; n < lengths.size(); ++n) {
         check({1, H, lengths[n], hd, 32, pes[(n + H) % pes.size()]}, GetParam(), seed++);
@@ -372,6 +372,7 @@ TEST_P(FusedView, WindowsStepsPoolsAndStagesMatchTheReferencePooled) {
       {{1, 12, 640, 64, 32, "kerple"}, 0, 640, 0, 640, 8},      // the smallest step
       {{1, 6, 333, 64, 32, "alibi"}, 11, 333, 3, 300, 9},       // cells across 8-row halves
       {{1, 8, 600, 16, 32, "kerple"}, 0, 600, 0, 600, 16},      // head_dim 16
+      {{1, 10, 400, 64, 32, "alibi"}, 0, 400, 0, 400, 16},      // 10 heads in 12 spread slots
   };
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const auto& cs = cases[ci];
