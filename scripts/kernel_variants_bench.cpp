@@ -6,10 +6,10 @@
 // warm-up, L2 flushed before each. B = 1 for the timings, H = 12, head_dim 64, Kerple-like bias,
 // parameters at PyTorch's default scale as in tests/kernels. A second argument "bf16p" passes
 // the four convolution parameters in bfloat16, as a bfloat16 layer does (dape_fused_bench).
-// ATTN_H=8: 8 heads instead of 12. ATTN_QUICK=1: N = 8192 only, median of 40, no error check (many rounds of variants whose
-// difference is under the timings' steps). ATTN_DIAG=1: afterwards at N = 8192, the call timed
-// with 2 M cycles of GPU sleep before the start event too (host work of the call hidden), the
-// host's enqueue time, and the per-call tables alone.
+// ATTN_H=8: 8 heads instead of 12. ATTN_QUICK=1: N = 8192 only, median of 40, no error check
+// (many rounds of variants whose difference is under the timings' steps). ATTN_DIAG=1:
+// afterwards at N = 8192, the call timed with 2 M cycles of GPU sleep before the start event
+// too (host work of the call hidden), the host's enqueue time, and the per-call tables alone.
 #include "core/kernels/dape_v2_fused.h"
 
 #include <ATen/cuda/CUDAContext.h>

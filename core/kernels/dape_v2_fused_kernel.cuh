@@ -353,7 +353,9 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
           }
           if constexpr (kK8 != 0) {  // the k = 8 chunk (kFC = 8)
 #pragma unroll
-            for (int nt = 0; nt < 4; ++nt) Ops<T>::mma8(c[nt], xw[hh + 2][0], xw[hh + 2][1], w1e[nt]);
+            for (int nt = 0; nt < 4; ++nt) {
+              Ops<T>::mma8(c[nt], xw[hh + 2][0], xw[hh + 2][1], w1e[nt]);
+            }
           }
           // conv2's zero padding
           const bool zero = kSpec ? hh == 0 && key0_w0 : edge && (jp < 0 || jp >= N);

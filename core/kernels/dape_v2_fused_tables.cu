@@ -85,7 +85,8 @@ __global__ void __launch_bounds__(kTableThreads) tables_kernel(const TableArgs<T
     } else if (x < 2 * kTaps * kWidth * kSlots) {  // w2p[tap][h2][c2]
       const int h2 = slot_head(r / kWidth, t.spread), c2 = r % kWidth;  // slot r / kWidth
       t.w2p[x - kTaps * kWidth * kSlots] = Ops<T>::from(
-          h2 >= 0 && h2 < t.H && c2 < t.D ? float(wd(t.w2[(h2 * t.D + c2) * kTaps + tap]) * kLog2e) : 0.f);
+          h2 >= 0 && h2 < t.H && c2 < t.D ? float(wd(t.w2[(h2 * t.D + c2) * kTaps + tap]) * kLog2e)
+                                          : 0.f);
     } else {
       t.pb[x - 2 * kTaps * kWidth * kSlots] = -INFINITY;
     }
