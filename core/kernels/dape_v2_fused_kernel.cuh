@@ -54,14 +54,14 @@ __global__ void __launch_bounds__(kThreads, 1) dape_v2_fused_kernel(const __grid
   // conv1's K: the three taps' kFC score channels (fold_tap_channel), in kK16 products of k = 16
   // and, for kFC = 8, one of k = 8; conv2 needs its second n-tile (heads 8 .. 15) only for more
   // than 8 heads.
-  constexpr int kFC = HMAX <= 8 ? 8 : 16;  // fold_channels(HMAX)
+  constexpr int kFC = fold_channels(HMAX);
   constexpr int kK16 = kTaps * kFC / 16, kK8 = kTaps * kFC % 16 != 0 ? 1 : 0;
   constexpr int kNT2 = HMAX > 8 ? 2 : 1;
   // A thread's (row, head slot) pairs q = 4 nt + 2 rh + e (below): slot 8 nt + 2 qd + e, row
   // g + 8 rh. With 12 head slots the heads are spread (head_slot): the pairs e = 1 of n-tile 1 are
   // no head. live(q): q's slot can hold a head (its softmax runs); pair_head: its head, or
   // kSlots for none.
-  constexpr bool kSpread = HMAX == 12;
+  constexpr bool kSpread = spread_heads(HMAX);
   constexpr int kQ = 4 * kNT2;
   auto live = [](int q) { return q < kQ && !(kSpread && q >= 4 && q % 2 == 1); };
   auto pair_head = [qd](int q) {

@@ -16,13 +16,12 @@ constexpr int kTaps = 3;    // k
 constexpr int kPbPad = 80;  // rows of Pb before distance 0 (-inf: the tril)
 constexpr int kFoldK = kTaps * kSlots;  // conv1's K: the score channels of the three taps
 
-/// The score channels a tap of conv1 takes for H heads, as the kernel picks them: 8 for up to 8
-/// heads (its 8-head instantiation: conv1's K is 24, one product of k = 16 and one of k = 8,
-/// half of 48), else all 16 head slots (K = 48, three products of k = 16, one a tap). The order
-/// of K: fold_tap_channel in dape_v2_fused_tables.cu.
-constexpr int fold_channels(int64_t H) { return H <= 8 ? 8 : 16; }
-
 #ifdef __CUDACC__
+/// The score channels a tap of conv1 takes for H heads (or the kernel's HMAX head slots): 8 for
+/// up to 8 heads (the 8-head instantiation: conv1's K is 24, one product of k = 16 and one of
+/// k = 8, half of 48), else all 16 head slots (K = 48, three products of k = 16, one a tap). The
+/// order of K: fold_tap_channel in dape_v2_fused_tables.cu.
+__host__ __device__ constexpr int fold_channels(int64_t H) { return H <= 8 ? 8 : 16; }
 /// The head slots (X's score channels, conv2's and Pb's head columns) of head h for H heads. For
 /// 9 to 12 heads (the kernel's 12-head instantiation) heads 8 .. 11 take the even slots 8, 10,
 /// 12 and 14, and the odd ones stay empty: each thread's pairs of the second n-tile are then a
